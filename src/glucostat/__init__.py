@@ -1,0 +1,47 @@
+"""glucostat: an organ-resolved simulator of the human glucose-insulin system.
+
+Three lines to a result::
+
+    import glucostat as gs
+    res = gs.simulate("healthy", gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80}))
+    res.to_pandas()
+"""
+
+__version__ = "0.1.0"
+
+from .errors import GlucostatError, InvalidInputError, SimulationError, UnknownNameError  # noqa: E402
+from .patients import PRESETS, Patient  # noqa: E402
+from .results import Results  # noqa: E402
+from .scenario import (  # noqa: E402
+    IVGlucoseBolus,
+    IVGlucoseInfusion,
+    IVInsulinInfusion,
+    Meal,
+    OralGlucose,
+    Scenario,
+)
+from .simulation import simulate  # noqa: E402
+from .protocols import OGTTResult, ogtt  # noqa: E402
+from . import metrics, units  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "simulate",
+    "ogtt",
+    "OGTTResult",
+    "Patient",
+    "PRESETS",
+    "Results",
+    "Scenario",
+    "Meal",
+    "OralGlucose",
+    "IVGlucoseBolus",
+    "IVGlucoseInfusion",
+    "IVInsulinInfusion",
+    "metrics",
+    "units",
+    "GlucostatError",
+    "InvalidInputError",
+    "UnknownNameError",
+    "SimulationError",
+]

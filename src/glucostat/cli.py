@@ -1,0 +1,208 @@
+"""Command-line interface: a thin layer over the public Python API.
+
+Every command prints a readable table by default, JSON with ``--json``, and
+writes files with ``--out DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+import pydantic
+
+from . import __version__
+from .errors import GlucostatError
+from .patients import PRESETS, Patient
+from .protocols import ogtt as run_ogtt
+from .scenario import Scenario
+from .simulation import simulate as run_simulate
+
+
+def _jsonable(x):
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item"):
+        return _jsonable(x.item())
+    return x
+
+
+def _emit_json(obj):
+    click.echo(json.dumps(_jsonable(obj), indent=2, allow_nan=False))
+
+
+class _Group(click.Group):
+    """Turns input errors into one clear line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except pydantic.ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "input"
+                lines.append(f"  {loc}: {err['msg']} (got {err.get('input')!r})")
+            click.echo("error: invalid scenario\n" + "\n".join(lines), err=True)
+            ctx.exit(2)
+        except (GlucostatError, FileNotFoundError, IsADirectoryError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="glucostat")
+def main():
+    """glucostat: organ-resolved simulation of the human glucose-insulin system.
+
+    \b
+    Examples:
+      glucostat simulate --out glucostat-output      healthy vs type 2 diabetes, one day
+      glucostat ogtt --patient t2d --json            75 g OGTT, indices, ADA category
+      glucostat patients                             the built-in patients
+      glucostat parameters healthy                   parameter values, units, sources
+    """
+
+
+def _parse_meals(meals):
+    out = {}
+    for m in meals:
+        if "=" not in m:
+            raise click.BadParameter(f"{m!r}: use TIME=GRAMS or TIME=GRAMS/MINUTES, e.g. 07:00=50", param_hint="--meal")
+        t, spec = m.split("=", 1)
+        try:
+            if "/" in spec:
+                g, d = spec.split("/", 1)
+                out[t] = (float(g), float(d))
+            else:
+                out[t] = float(spec)
+        except ValueError:
+            raise click.BadParameter(f"{m!r}: grams and minutes must be numbers", param_hint="--meal") from None
+    return out
+
+
+@main.command()
+@click.option("--patient", "-p", "patients", multiple=True, metavar="NAME",
+              help=f"Patient preset (repeatable). Default: healthy and t2d. One of: {', '.join(PRESETS)}.")
+@click.option("--scenario", "-s", "scenario_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scenario file (.toml or .json). Default: a day of three meals.")
+@click.option("--meal", "meals", multiple=True, metavar="TIME=GRAMS[/MIN]",
+              help="A daily meal, e.g. --meal 07:00=50 --meal 12:30=70/20 (carbohydrate g, eating minutes).")
+@click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True, help="Days to repeat the meals.")
+@click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg] for every patient.")
+@click.option("--dt", "dt_min", type=float, default=1.0, show_default=True, help="Output sampling interval [min].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write simulation.parquet, simulation.csv and simulation.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def simulate(patients, scenario_file, meals, days, body_weight, dt_min, out_dir, as_json):
+    """Simulate patients through a day of meals (or a scenario file)."""
+    if scenario_file and meals:
+        raise click.UsageError("give either --scenario or --meal, not both")
+    if scenario_file:
+        scen = Scenario.from_file(scenario_file)
+    else:
+        scen = Scenario.day(meals=_parse_meals(meals) if meals else None, days=days)
+    names = patients or ("healthy", "t2d")
+    plist = [Patient.from_preset(n, body_weight_kg=body_weight) for n in names]
+    res = run_simulate(plist, scen, dt_min=dt_min, progress=True)
+    files = {}
+    if out_dir is not None:
+        files["parquet"] = str(res.save(out_dir / "simulation.parquet"))
+        files["csv"] = str(res.save(out_dir / "simulation.csv"))
+        files["figure"] = str(out_dir / "simulation.png")
+        res.plot(path=out_dir / "simulation.png")
+    summary = res.summary()
+    if as_json:
+        _emit_json({
+            "scenario": scen.to_dict(),
+            "summary": {p: row.to_dict() for p, row in summary.iterrows()},
+            "status": dict(zip(res.patients, res.status)),
+            "files": files,
+        })
+    else:
+        click.echo(f"Scenario: {scen.name}, {scen.duration_min / 60:g} h, {len(scen.events)} events\n")
+        click.echo(summary.T.to_string(float_format=lambda v: f"{v:.4g}"))
+        for kind, f in files.items():
+            click.echo(f"wrote {kind}: {f}")
+    if not res.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--patient", "-p", default="healthy", show_default=True, metavar="NAME",
+              help=f"Patient preset: {', '.join(PRESETS)}.")
+@click.option("--grams", type=float, default=75.0, show_default=True, help="Glucose load [g].")
+@click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write ogtt.json, ogtt.parquet and ogtt.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def ogtt(patient, grams, body_weight, out_dir, as_json):
+    """75 g oral glucose tolerance test: samples, indices and ADA category."""
+    res = run_ogtt(Patient.from_preset(patient, body_weight_kg=body_weight), glucose_g=grams)
+    data = res.to_dict()
+    if out_dir is not None:
+        from .results import _atomic_write
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out_dir / "ogtt.json",
+                      lambda tmp: tmp.write_text(json.dumps(_jsonable(data), indent=2), encoding="utf-8"))
+        res.results.save(out_dir / "ogtt.parquet")
+        res.results.plot(kind="glucose", path=out_dir / "ogtt.png")
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"75 g OGTT, patient {res.patient}: {res.classification.replace('_', ' ')}")
+    click.echo(f"{'Time [min]':>10} {'Glucose [mg/dL]':>16} {'Insulin [pmol/L]':>17}")
+    for t, g, i in zip(res.sample_times_min, res.glucose_mg_dl, res.insulin_pmol_l):
+        click.echo(f"{t:>10.0f} {g:>16.1f} {i:>17.1f}")
+    for k, v in res.indices.items():
+        click.echo(f"{k}: {v:.3g}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def patients(as_json):
+    """List the built-in patients."""
+    rows = []
+    for name, (pset, desc) in PRESETS.items():
+        p = Patient.from_preset(name)
+        rows.append({"name": name, "parameter_set": pset, "description": desc,
+                     "Body weight [kg]": p.body_weight_kg,
+                     "Basal plasma glucose [mg/dL]": p.basal_glucose_mg_dl,
+                     "Basal plasma insulin [pmol/L]": p.basal_insulin_pmol_l})
+    if as_json:
+        _emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<26} {r['description']}")
+
+
+@main.command()
+@click.argument("patient", default="healthy")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the table as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def parameters(patient, out_file, as_json):
+    """Parameter values of a patient, with unit, meaning and source."""
+    p = Patient.from_preset(patient)
+    table = p.parameter_table()
+    if out_file is not None:
+        from .results import _atomic_write
+
+        _atomic_write(out_file, lambda tmp: table.to_csv(tmp, index=False))
+    if as_json:
+        _emit_json({"patient": patient, "parameter_set": p.parameter_set.name,
+                    "references": list(p.parameter_set.references),
+                    "parameters": table.to_dict(orient="records")})
+        return
+    click.echo(f"{p.parameter_set.title}\n")
+    click.echo(table[["Parameter", "Value", "Unit", "Meaning"]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

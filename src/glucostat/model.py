@@ -1,0 +1,327 @@
+"""The organ model wired into one compiled right-hand side over a named layout.
+
+State, parameter, input and output vectors are flat ``float64`` arrays indexed by
+the ``IntEnum`` members below (``y[S.plasma_glucose]``), never by bare numbers.
+:func:`evaluate` is pure: it reads ``(t, y, u, p)`` and writes the derivative
+and the organ fluxes into caller-provided arrays, so the integrator allocates
+nothing in its inner loop.
+
+The core is the Dalla Man, Rizza & Cobelli 2007 meal model (DM2007), split by
+organ (:mod:`glucostat.physiology`). Cumulative flux states (``cum_*``) do not
+feed back on the dynamics; they make mass balances exact and let a user read
+how much glucose each organ handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+
+from .physiology import brain, gut, kidney, liver, muscle, pancreas, plasma
+
+
+class S(IntEnum):
+    """State layout."""
+
+    stomach_solid = 0
+    stomach_liquid = 1
+    gut = 2
+    plasma_glucose = 3
+    tissue_glucose = 4
+    liver_insulin = 5
+    plasma_insulin = 6
+    insulin_signal_1 = 7
+    insulin_signal_liver = 8
+    remote_insulin = 9
+    static_secretion = 10
+    portal_insulin = 11
+    meal_size = 12
+    cum_ingested = 13
+    cum_ra = 14
+    cum_splanchnic_retention = 15
+    cum_egp = 16
+    cum_uii = 17
+    cum_uid = 18
+    cum_renal = 19
+    cum_iv_glucose = 20
+    cum_insulin_secretion = 21
+
+
+class U(IntEnum):
+    """Input layout (piecewise constant between scenario breakpoints)."""
+
+    ingestion = 0  # [mg/min]
+    iv_glucose = 1  # [mg/kg/min]
+    iv_insulin = 2  # [pmol/kg/min]
+
+
+class P(IntEnum):
+    """Parameter layout (see ``glucostat/parameters/*.toml`` for meaning and source)."""
+
+    BW = 0
+    VG = 1
+    k1 = 2
+    k2 = 3
+    VI = 4
+    m1 = 5
+    m2 = 6
+    m4 = 7
+    m5 = 8
+    m6 = 9
+    HEb = 10
+    kmax = 11
+    kmin = 12
+    kabs = 13
+    kgri = 14
+    f = 15
+    b = 16
+    d = 17
+    kp1 = 18
+    kp2 = 19
+    kp3 = 20
+    kp4 = 21
+    ki = 22
+    Fcns = 23
+    Vm0 = 24
+    Vmx = 25
+    Km0 = 26
+    Kmx = 27
+    p2U = 28
+    K = 29
+    alpha = 30
+    beta = 31
+    gamma = 32
+    ke1 = 33
+    ke2 = 34
+    Gb = 35
+    Ib = 36
+    Sb = 37
+    EGPb = 38
+    uid_fraction = 39
+    renal_excretion_enabled = 40
+    first_phase_only_rising = 41
+    secretion_floor_enabled = 42
+    egp_nonnegative = 43
+
+
+class F(IntEnum):
+    """Output (flux and concentration) layout."""
+
+    glucose = 0
+    insulin = 1
+    ra = 2
+    gastric_emptying = 3
+    egp = 4
+    uii = 5
+    uid = 6
+    renal = 7
+    secretion = 8
+    secretion_to_liver = 9
+    hepatic_extraction = 10
+    hepatic_insulin_degradation = 11
+    peripheral_insulin_degradation = 12
+    ingestion = 13
+    iv_glucose = 14
+    iv_insulin = 15
+    glucose_rate = 16
+
+
+N_STATES = len(S)
+N_INPUTS = len(U)
+N_PARAMS = len(P)
+N_OUTPUTS = len(F)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A named model variable: public column name, unit, organ and meaning."""
+
+    key: str
+    name: str
+    unit: str
+    organ: str
+    description: str
+
+    @property
+    def column(self) -> str:
+        return f"{self.name} [{self.unit}]"
+
+
+STATE_VARIABLES: tuple[Variable, ...] = (
+    Variable("stomach_solid", "Stomach glucose, solid phase", "mg", "gut", "Qsto1, DM2007 eq. (13)"),
+    Variable("stomach_liquid", "Stomach glucose, liquid phase", "mg", "gut", "Qsto2, DM2007 eq. (13)"),
+    Variable("gut", "Intestinal glucose", "mg", "gut", "Qgut, DM2007 eq. (13)"),
+    Variable("plasma_glucose", "Plasma glucose mass", "mg/kg", "blood", "Gp: plasma and rapidly equilibrating tissues, DM2007 eq. (1)"),
+    Variable("tissue_glucose", "Tissue glucose mass", "mg/kg", "muscle/fat", "Gt: slowly equilibrating tissues, DM2007 eq. (1)"),
+    Variable("liver_insulin", "Liver insulin mass", "pmol/kg", "liver", "Il, DM2007 eq. (2)"),
+    Variable("plasma_insulin", "Plasma insulin mass", "pmol/kg", "blood", "Ip, DM2007 eq. (2)"),
+    Variable("insulin_signal_1", "Delayed insulin signal, first compartment", "pmol/L", "liver", "I1, DM2007 eq. (11)"),
+    Variable("insulin_signal_liver", "Delayed insulin signal to liver", "pmol/L", "liver", "Id, DM2007 eq. (11)"),
+    Variable("remote_insulin", "Remote insulin action", "pmol/L", "muscle/fat", "X (interstitial insulin above basal), DM2007 eq. (18)"),
+    Variable("static_secretion", "Static insulin secretion", "pmol/kg/min", "pancreas", "Y, second-phase secretion, DM2007 Sec. II-F"),
+    Variable("portal_insulin", "Portal vein insulin mass", "pmol/kg", "pancreas", "Ipo, DM2007 Sec. II-F"),
+    Variable("meal_size", "Gastric meal size", "mg", "gut", "D that shapes gastric emptying: stomach content at meal start plus glucose eaten since"),
+    Variable("cum_ingested", "Cumulative glucose ingested", "mg", "gut", "integral of the ingestion rate"),
+    Variable("cum_ra", "Cumulative glucose appearance from gut", "mg/kg", "gut", "integral of Ra"),
+    Variable("cum_splanchnic_retention", "Cumulative splanchnic first-pass glucose retention", "mg/kg", "gut", "integral of (1 - f) kabs Qgut / BW"),
+    Variable("cum_egp", "Cumulative endogenous glucose production", "mg/kg", "liver", "integral of EGP"),
+    Variable("cum_uii", "Cumulative insulin-independent glucose utilisation", "mg/kg", "brain", "integral of Uii"),
+    Variable("cum_uid", "Cumulative insulin-dependent glucose utilisation", "mg/kg", "muscle/fat", "integral of Uid"),
+    Variable("cum_renal", "Cumulative renal glucose excretion", "mg/kg", "kidney", "integral of E"),
+    Variable("cum_iv_glucose", "Cumulative IV glucose", "mg/kg", "blood", "integral of the IV glucose rate"),
+    Variable("cum_insulin_secretion", "Cumulative insulin secretion", "pmol/kg", "pancreas", "integral of Spo"),
+)
+
+OUTPUT_VARIABLES: tuple[Variable, ...] = (
+    Variable("glucose", "Plasma glucose", "mg/dL", "blood", "G = Gp/VG, DM2007 eq. (1)"),
+    Variable("insulin", "Plasma insulin", "pmol/L", "blood", "I = Ip/VI, DM2007 eq. (3)"),
+    Variable("ra", "Gut glucose absorption", "mg/kg/min", "gut", "Ra: rate of appearance of ingested glucose in plasma"),
+    Variable("gastric_emptying", "Gastric emptying", "mg/min", "gut", "kempt Qsto2"),
+    Variable("egp", "Liver glucose production", "mg/kg/min", "liver", "EGP: net endogenous (hepatic) glucose production"),
+    Variable("uii", "Brain glucose uptake", "mg/kg/min", "brain", "Uii: insulin-independent utilisation (brain, red cells)"),
+    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation"),
+    Variable("renal", "Renal glucose excretion", "mg/kg/min", "kidney", "E: urinary glucose loss"),
+    Variable("secretion", "Pancreatic insulin secretion", "pmol/kg/min", "pancreas", "Spo: beta-cell secretion into the portal vein"),
+    Variable("secretion_to_liver", "Insulin delivery to liver", "pmol/kg/min", "pancreas", "S = gamma Ipo"),
+    Variable("hepatic_extraction", "Hepatic insulin extraction", "fraction", "liver", "HE, DM2007 eq. (4)"),
+    Variable("hepatic_insulin_degradation", "Hepatic insulin degradation", "pmol/kg/min", "liver", "m3 Il"),
+    Variable("peripheral_insulin_degradation", "Peripheral insulin degradation", "pmol/kg/min", "blood", "m4 Ip (includes renal)"),
+    Variable("ingestion", "Meal ingestion", "mg/min", "gut", "glucose eaten per minute (input)"),
+    Variable("iv_glucose", "IV glucose infusion", "mg/kg/min", "blood", "input"),
+    Variable("iv_insulin", "IV insulin infusion", "pmol/kg/min", "blood", "input"),
+    Variable("glucose_rate", "Plasma glucose rate of change", "mg/dL/min", "blood", "dG/dt"),
+)
+
+assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
+assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
+
+#: States that must stay non-negative (X and Y are deviations and may be negative).
+NONNEGATIVE_STATES = np.array(
+    [s not in (S.remote_insulin, S.static_secretion) for s in S], dtype=np.bool_
+)
+
+
+@njit(cache=True)
+def evaluate(t, y, u, p, dy, out):
+    """Right-hand side ``dy = f(t, y, u, p)`` and outputs ``out``, in place.
+
+    Parameters
+    ----------
+    t : float
+        Time [min] (the model is autonomous; kept for the ``(t, y, u, p)`` convention).
+    y : ndarray (N_STATES,)
+        State, layout :class:`S`.
+    u : ndarray (N_INPUTS,)
+        Inputs, layout :class:`U`.
+    p : ndarray (N_PARAMS,)
+        Parameters, layout :class:`P`.
+    dy : ndarray (N_STATES,)
+        Receives the time derivative.
+    out : ndarray (N_OUTPUTS,)
+        Receives the organ fluxes and concentrations, layout :class:`F`.
+    """
+    bw = p[P.BW]
+    vg = p[P.VG]
+    vi = p[P.VI]
+
+    # --- gut: stomach and intestine (DM2007 eq. 13)
+    q1 = y[S.stomach_solid]
+    q2 = y[S.stomach_liquid]
+    qgut = y[S.gut]
+    kempt = gut.gastric_emptying_rate(q1 + q2, y[S.meal_size], p[P.kmax], p[P.kmin], p[P.b], p[P.d])
+    ingestion = u[U.ingestion]
+    absorbed = p[P.kabs] * qgut  # [mg/min] leaving the intestine
+    ra = gut.rate_of_appearance(qgut, p[P.f], p[P.kabs], bw)
+    dy[S.stomach_solid] = -p[P.kgri] * q1 + ingestion
+    dy[S.stomach_liquid] = -kempt * q2 + p[P.kgri] * q1
+    dy[S.gut] = -absorbed + kempt * q2
+    dy[S.meal_size] = ingestion
+
+    # --- concentrations
+    gp = y[S.plasma_glucose]
+    gt = y[S.tissue_glucose]
+    ip = y[S.plasma_insulin]
+    il = y[S.liver_insulin]
+    g = gp / vg
+    insulin = ip / vi
+
+    # --- liver: glucose production (DM2007 eqs. 10-11)
+    egp = liver.endogenous_glucose_production(
+        gp, y[S.insulin_signal_liver], y[S.portal_insulin],
+        p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4], p[P.egp_nonnegative],
+    )
+    di1, did = liver.delayed_insulin_derivatives(y[S.insulin_signal_1], y[S.insulin_signal_liver], insulin, p[P.ki])
+    dy[S.insulin_signal_1] = di1
+    dy[S.insulin_signal_liver] = did
+
+    # --- brain, muscle/fat, kidney (DM2007 eqs. 14-18, 27)
+    uii = brain.insulin_independent_utilisation(p[P.Fcns])
+    x = y[S.remote_insulin]
+    uid = p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+    dy[S.remote_insulin] = muscle.remote_insulin_derivative(x, insulin, p[P.Ib], p[P.p2U])
+    renal = p[P.renal_excretion_enabled] * kidney.renal_excretion(gp, p[P.ke1], p[P.ke2])
+
+    # --- blood glucose (DM2007 eq. 1)
+    iv_g = u[U.iv_glucose]
+    dgp, dgt = plasma.glucose_derivatives(gp, gt, egp, ra, uii, renal, uid, iv_g, p[P.k1], p[P.k2])
+    dy[S.plasma_glucose] = dgp
+    dy[S.tissue_glucose] = dgt
+    dg_dt = dgp / vg
+
+    # --- pancreas: beta-cell secretion into the portal vein (DM2007 Sec. II-F)
+    yst = y[S.static_secretion]
+    spo = pancreas.portal_secretion(yst, dg_dt, p[P.K], p[P.Sb], p[P.first_phase_only_rising])
+    dy[S.static_secretion] = pancreas.static_secretion_derivative(
+        yst, g, p[P.alpha], p[P.beta], p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
+    )
+    ipo = y[S.portal_insulin]
+    dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
+    s_liver = p[P.gamma] * ipo
+
+    # --- liver: insulin extraction; blood insulin (DM2007 eqs. 2-5)
+    he = liver.hepatic_insulin_extraction(s_liver, p[P.m5], p[P.m6])
+    m3 = liver.hepatic_insulin_clearance_rate(he, p[P.m1])
+    iv_i = u[U.iv_insulin]
+    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i)
+    dy[S.liver_insulin] = dil
+    dy[S.plasma_insulin] = dip
+
+    # --- cumulative fluxes
+    dy[S.cum_ingested] = ingestion
+    dy[S.cum_ra] = ra
+    dy[S.cum_splanchnic_retention] = absorbed / bw - ra
+    dy[S.cum_egp] = egp
+    dy[S.cum_uii] = uii
+    dy[S.cum_uid] = uid
+    dy[S.cum_renal] = renal
+    dy[S.cum_iv_glucose] = iv_g
+    dy[S.cum_insulin_secretion] = spo
+
+    out[F.glucose] = g
+    out[F.insulin] = insulin
+    out[F.ra] = ra
+    out[F.gastric_emptying] = kempt * q2
+    out[F.egp] = egp
+    out[F.uii] = uii
+    out[F.uid] = uid
+    out[F.renal] = renal
+    out[F.secretion] = spo
+    out[F.secretion_to_liver] = s_liver
+    out[F.hepatic_extraction] = he
+    out[F.hepatic_insulin_degradation] = m3 * il
+    out[F.peripheral_insulin_degradation] = p[P.m4] * ip
+    out[F.ingestion] = ingestion
+    out[F.iv_glucose] = iv_g
+    out[F.iv_insulin] = iv_i
+    out[F.glucose_rate] = dg_dt
+
+
+def rhs_numpy(t, y, u, p):
+    """Plain-array wrapper of :func:`evaluate` returning ``dy`` (for scipy)."""
+    dy = np.empty(N_STATES)
+    out = np.empty(N_OUTPUTS)
+    evaluate(t, np.asarray(y, dtype=np.float64), u, p, dy, out)
+    return dy

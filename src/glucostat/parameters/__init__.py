@@ -1,0 +1,124 @@
+"""Parameter sets as data: loading, inheritance, validation.
+
+``catalogue.toml`` declares every model parameter (unit, meaning, allowed
+range). Each other ``*.toml`` file here is a named parameter set: a value and a
+source per parameter, optionally inheriting from another set (``based_on``)
+and optionally asking for the basal steady state to be derived exactly
+(``derive_basal``; see :mod:`glucostat.steady_state`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Mapping
+
+from ..errors import InvalidInputError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """What the model declares about one parameter."""
+
+    name: str
+    unit: str
+    meaning: str
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """A named, sourced set of parameter values (before basal derivation)."""
+
+    name: str
+    title: str
+    description: str
+    references: tuple[str, ...]
+    values: Mapping[str, float]
+    sources: Mapping[str, str]
+    derive_basal: bool
+    based_on: str | None = None
+    file: str = field(default="", compare=False)
+
+
+def _files():
+    return resources.files(__name__)
+
+
+@cache
+def catalogue() -> Mapping[str, ParameterInfo]:
+    """The model's parameter declarations, keyed by symbol."""
+    raw = tomllib.loads((_files() / "catalogue.toml").read_text(encoding="utf-8"))
+    return MappingProxyType(
+        {k: ParameterInfo(k, v["unit"], v["meaning"], float(v["min"]), float(v["max"])) for k, v in raw.items()}
+    )
+
+
+@cache
+def _raw_sets() -> Mapping[str, tuple[str, dict]]:
+    out = {}
+    for entry in _files().iterdir():
+        if entry.name.endswith(".toml") and entry.name != "catalogue.toml":
+            raw = tomllib.loads(entry.read_text(encoding="utf-8"))
+            out[raw["set"]["name"]] = (entry.name, raw)
+    return MappingProxyType(out)
+
+
+def available() -> list[str]:
+    """Names of the built-in parameter sets."""
+    return sorted(_raw_sets())
+
+
+def validate_value(name: str, value, field_prefix: str = "parameters") -> float:
+    """Check one parameter value against the catalogue; return it as float."""
+    cat = catalogue()
+    if name not in cat:
+        raise UnknownNameError(f"{field_prefix}", name, cat)
+    info = cat[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{field_prefix}.{name}", value, f"a number in [{info.min}, {info.max}] {info.unit}") from None
+    if not math.isfinite(v) or not (info.min <= v <= info.max):
+        raise InvalidInputError(f"{field_prefix}.{name}", value, f"a finite number in [{info.min}, {info.max}] {info.unit}")
+    return v
+
+
+@cache
+def load(name: str) -> ParameterSet:
+    """Load a built-in parameter set by name, resolving ``based_on``."""
+    sets = _raw_sets()
+    if name not in sets:
+        raise UnknownNameError("parameter_set", name, sets)
+    filename, raw = sets[name]
+    meta = raw["set"]
+    values: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    base = meta.get("based_on") or None
+    if base:
+        parent = load(base)
+        values.update(parent.values)
+        sources.update(parent.sources)
+    for key, entry in raw.get("parameters", {}).items():
+        values[key] = validate_value(key, entry["value"], f"{filename}: parameters")
+        sources[key] = entry["source"]
+    required = set(catalogue()) - {"Sb"}
+    missing = sorted(required - set(values))
+    if missing:
+        raise InvalidInputError(f"{filename}: parameters", missing, "every parameter of catalogue.toml except Sb")
+    return ParameterSet(
+        name=meta["name"],
+        title=meta["title"],
+        description=" ".join(meta.get("description", "").split()),
+        references=tuple(meta.get("references", ())),
+        values=MappingProxyType(values),
+        sources=MappingProxyType(sources),
+        derive_basal=bool(meta.get("derive_basal", False)),
+        based_on=base,
+        file=filename,
+    )

@@ -1,0 +1,138 @@
+"""Virtual patients: a parameter set, a body weight, overrides and a basal state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from . import parameters as _parameters
+from .errors import InvalidInputError, UnknownNameError
+from .model import N_PARAMS, P
+from .steady_state import derive_basal
+
+#: Patient presets: name -> (parameter set, one-line description).
+PRESETS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "healthy": ("healthy", "Healthy adult, 78 kg (Dalla Man 2007 normal, exact basal state)"),
+        "t2d": ("t2d", "Type 2 diabetes, 91 kg (Dalla Man 2007 T2D, exact basal state)"),
+        "dalla-man-2007-normal": ("dalla-man-2007-normal", "Dalla Man 2007 normal subject exactly as published"),
+        "dalla-man-2007-t2d": ("dalla-man-2007-t2d", "Dalla Man 2007 T2D subject exactly as published (basal state not steady)"),
+        "dalla-man-2007-biomodels": ("dalla-man-2007-biomodels", "Dalla Man 2007 normal as encoded in BioModels BIOMD0000000379"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Patient:
+    """A virtual patient.
+
+    Build one with :meth:`Patient.from_preset` (``"healthy"``, ``"t2d"``, ...).
+    ``values`` holds every model parameter after basal derivation, ``initial_state``
+    the basal (fasting) state, and ``rederived`` the printed and derived values of
+    parameters the basal constraints replaced.
+    """
+
+    name: str
+    parameter_set: _parameters.ParameterSet
+    values: Mapping[str, float]
+    initial_state: np.ndarray = field(repr=False)
+    rederived: Mapping[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_preset(cls, name: str, body_weight_kg: float | None = None, **overrides: float) -> "Patient":
+        """A preset patient, optionally with another body weight [kg] or parameter values.
+
+        Overrides are validated against the parameter catalogue; for sets that derive
+        their basal state, the derivation runs after the overrides so the basal state
+        stays exact.
+        """
+        if name not in PRESETS:
+            raise UnknownNameError("patient", name, PRESETS)
+        pset = _parameters.load(PRESETS[name][0])
+        ov = {k: _parameters.validate_value(k, v) for k, v in overrides.items()}
+        if body_weight_kg is not None:
+            ov["BW"] = _parameters.validate_value("BW", body_weight_kg, "body_weight_kg")
+        return cls._build(name, pset, ov)
+
+    @classmethod
+    def _build(cls, name, pset, overrides):
+        values = dict(pset.values)
+        values.update(overrides)
+        full, y0, changed = derive_basal(values, pset.derive_basal)
+        for k, v in full.items():
+            try:
+                _parameters.validate_value(k, v, f"patient {name!r}: derived parameters")
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    exc.field, v, f"{exc.allowed}; the basal constraints gave this value from Gb, Ib and EGPb"
+                ) from None
+        if not np.all(np.isfinite(y0)) or y0.min() < 0:
+            raise InvalidInputError(
+                f"patient {name!r}: basal state", dict(zip(("Gp", "Gt"), y0[3:5])),
+                "a non-negative basal state; check Gb, EGPb, k1, k2",
+            )
+        y0.setflags(write=False)
+        return cls(
+            name=name,
+            parameter_set=pset,
+            values=MappingProxyType(full),
+            initial_state=y0,
+            rederived=MappingProxyType(changed),
+            overrides=MappingProxyType(overrides),
+        )
+
+    def with_overrides(self, **overrides: float) -> "Patient":
+        """A copy with further parameter overrides (basal state re-derived)."""
+        ov = dict(self.overrides)
+        ov.update({k: _parameters.validate_value(k, v) for k, v in overrides.items()})
+        return self._build(self.name, self.parameter_set, ov)
+
+    @property
+    def body_weight_kg(self) -> float:
+        return self.values["BW"]
+
+    @property
+    def basal_glucose_mg_dl(self) -> float:
+        return self.values["Gb"]
+
+    @property
+    def basal_insulin_pmol_l(self) -> float:
+        return self.values["Ib"]
+
+    def parameter_vector(self) -> np.ndarray:
+        """Parameters as a flat array in the :class:`glucostat.model.P` layout."""
+        p = np.empty(N_PARAMS)
+        for member in P:
+            p[member] = self.values[member.name]
+        return p
+
+    def parameter_table(self):
+        """A pandas table: symbol, value, unit, meaning, source."""
+        import pandas as pd
+
+        cat = _parameters.catalogue()
+        rows = []
+        for k in cat:
+            src = self.parameter_set.sources.get(k, "")
+            if k in self.rederived:
+                src = f"derived from the basal steady state (printed {self.rederived[k][0]:g}; {src})"
+            elif k == "Sb" and "Sb" not in self.parameter_set.values:
+                src = "derived: (m6 - HEb)/m5"
+            if k in self.overrides:
+                src = "user override"
+            rows.append({"Parameter": k, "Value": self.values[k], "Unit": cat[k].unit,
+                         "Meaning": cat[k].meaning, "Source": src})
+        return pd.DataFrame(rows)
+
+
+def resolve(patient: "Patient | str") -> Patient:
+    """Accept a :class:`Patient` or a preset name."""
+    if isinstance(patient, Patient):
+        return patient
+    if isinstance(patient, str):
+        return Patient.from_preset(patient)
+    raise InvalidInputError("patient", patient, f"a Patient or one of: {', '.join(PRESETS)}")

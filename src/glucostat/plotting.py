@@ -1,0 +1,97 @@
+"""Figures from :class:`glucostat.results.Results` (plots never simulate)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidInputError
+
+KINDS = ("overview", "glucose")
+
+#: Glucose fluxes shown per organ: (column, legend label, colour).
+GLUCOSE_FLUXES = (
+    ("Gut glucose absorption [mg/kg/min]", "gut absorption", "tab:orange"),
+    ("Liver glucose production [mg/kg/min]", "liver production", "tab:brown"),
+    ("Muscle and fat glucose uptake [mg/kg/min]", "muscle and fat uptake", "tab:red"),
+    ("Brain glucose uptake [mg/kg/min]", "brain uptake", "tab:purple"),
+    ("Renal glucose excretion [mg/kg/min]", "kidney excretion", "tab:gray"),
+)
+INSULIN_FLUXES = (
+    ("Pancreatic insulin secretion [pmol/kg/min]", "pancreas secretion", "tab:green"),
+    ("Hepatic insulin degradation [pmol/kg/min]", "liver degradation", "tab:brown"),
+    ("Peripheral insulin degradation [pmol/kg/min]", "peripheral degradation", "tab:blue"),
+)
+
+
+def _hours(res):
+    return res.time_min / 60.0
+
+
+def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = None):
+    """Draw a figure; return the matplotlib ``Figure``.
+
+    kind ``"overview"``: plasma glucose and insulin for every patient, then one
+    row per patient with the glucose fluxes of each organ and the insulin fluxes
+    (secretion, hepatic and peripheral degradation) with hepatic extraction.
+    kind ``"glucose"``: plasma glucose and insulin only.
+    """
+    if kind not in KINDS:
+        raise InvalidInputError("kind", kind, ", ".join(KINDS))
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n_pat = len(res.patients)
+    rows = 1 + (n_pat if kind == "overview" else 0)
+    fig, axes = plt.subplots(rows, 2, figsize=(12, 3.2 * rows), squeeze=False, sharex=True)
+    th = _hours(res)
+    ax_g, ax_i = axes[0]
+    for i, name in enumerate(res.patients):
+        ax_g.plot(th, res.get("Plasma glucose [mg/dL]", i), label=name)
+        ax_i.plot(th, res.get("Plasma insulin [pmol/L]", i), label=name)
+    ax_g.axhspan(70, 140, color="tab:green", alpha=0.08, lw=0)
+    ax_g.set_ylabel("Plasma glucose [mg/dL]")
+    ax_i.set_ylabel("Plasma insulin [pmol/L]")
+    ax_g.legend(loc="upper right", fontsize="small")
+    ax_g.set_title("Blood")
+    ax_i.set_title("Blood")
+    if kind == "overview":
+        for i, name in enumerate(res.patients):
+            axf, axn = axes[1 + i]
+            for col, label, color in GLUCOSE_FLUXES:
+                axf.plot(th, res.get(col, i), label=label, color=color)
+            axf.set_ylabel("Glucose flux [mg/kg/min]")
+            axf.set_title(f"{name}: glucose by organ")
+            axf.legend(loc="upper right", fontsize="x-small", ncol=2)
+            for col, label, color in INSULIN_FLUXES:
+                axn.plot(th, res.get(col, i), label=label, color=color)
+            axn.set_ylabel("Insulin flux [pmol/kg/min]")
+            axn.set_title(f"{name}: insulin by organ")
+            twin = axn.twinx()
+            twin.plot(th, 100 * res.get("Hepatic insulin extraction [fraction]", i), color="k", ls=":",
+                      label="hepatic extraction [%]")
+            twin.set_ylabel("Hepatic insulin extraction [%]")
+            twin.set_ylim(0, 100)
+            h1, l1 = axn.get_legend_handles_labels()
+            h2, l2 = twin.get_legend_handles_labels()
+            axn.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
+    for ax in axes[-1]:
+        ax.set_xlabel("Time [h]")
+    ticks = np.arange(0, th[-1] + 1e-9, 6 if th[-1] > 12 else 1)
+    for ax in axes.ravel():
+        ax.set_xticks(ticks)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    if path is not None:
+        from .results import _atomic_write
+
+        path = Path(path)
+        fmt = path.suffix.lstrip(".").lower() or "png"
+        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
+        plt.close(fig)
+    return fig

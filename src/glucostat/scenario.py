@@ -1,0 +1,266 @@
+"""Scenarios: immutable, time-ordered events (meals, oral glucose, IV glucose and insulin).
+
+Times are minutes from the start of the simulation (00:00 of day 1), given as a
+number or a clock string: ``"07:30"``, ``"07:30:15"``, or ``"day 2 07:30"``.
+Every event is validated on construction; an invalid field raises
+``pydantic.ValidationError`` (a ``ValueError``) naming the field, the value and
+what is allowed. Scenario files (TOML or JSON) hold the same fields.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InvalidInputError
+
+from .model import N_INPUTS, N_STATES, S, U
+from .units import MG_PER_G, MIN_PER_DAY, PMOL_PER_L_PER_UU_PER_ML
+
+MAX_TIME_MIN = 366 * MIN_PER_DAY
+
+_CLOCK = re.compile(r"^\s*(?:(?:day|d)\s*(\d+)\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", re.IGNORECASE)
+
+
+def parse_time(value: Any) -> float:
+    """Minutes from the start: a number, or ``"HH:MM[:SS]"`` / ``"day N HH:MM"``."""
+    if isinstance(value, bool):
+        raise ValueError("a time is minutes (a number) or a clock string 'HH:MM' / 'day N HH:MM'")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        m = _CLOCK.match(text)
+        if m:
+            day = int(m.group(1) or 1)
+            hh, mm, ss = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+            if day >= 1 and hh < 24 and mm < 60 and ss < 60:
+                return (day - 1) * MIN_PER_DAY + hh * 60.0 + mm + ss / 60.0
+        raise ValueError(f"{value!r} is not a time: use minutes, 'HH:MM' (00:00-23:59) or 'day N HH:MM' (N >= 1)")
+    raise ValueError(f"{value!r} is not a time: use minutes, 'HH:MM' or 'day N HH:MM'")
+
+
+Minutes = Annotated[float, BeforeValidator(parse_time), Field(ge=0.0, le=MAX_TIME_MIN, allow_inf_nan=False)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    time: Minutes = Field(description="Start time [min] (or a clock string)")
+
+    @property
+    def end(self) -> float:
+        return self.time + getattr(self, "duration_min", 0.0)
+
+
+class Meal(_Event):
+    """A mixed meal: carbohydrate [g] eaten at a constant rate over ``duration_min``.
+
+    The carbohydrate enters the stomach as glucose equivalents (DM2007 gut
+    model). ``duration_min = 0`` puts the whole meal in the stomach at once.
+    """
+
+    type: Literal["meal"] = "meal"
+    carbs_g: float = Field(gt=0.0, le=1000.0, description="Carbohydrate [g]")
+    duration_min: float = Field(default=15.0, ge=0.0, le=240.0, description="Eating time [min]")
+
+
+class OralGlucose(_Event):
+    """An oral glucose drink [g], e.g. the 75 g OGTT load (drunk over 5 min, WHO 1999)."""
+
+    type: Literal["oral_glucose"] = "oral_glucose"
+    grams: float = Field(default=75.0, gt=0.0, le=300.0, description="Glucose [g]")
+    duration_min: float = Field(default=5.0, ge=0.0, le=60.0, description="Drinking time [min]")
+
+
+class IVGlucoseBolus(_Event):
+    """An intravenous glucose bolus [g], entering plasma at once."""
+
+    type: Literal["iv_glucose_bolus"] = "iv_glucose_bolus"
+    grams: float = Field(gt=0.0, le=100.0, description="Glucose [g]")
+
+
+class IVGlucoseInfusion(_Event):
+    """An intravenous glucose infusion at a constant rate [mg/kg/min]."""
+
+    type: Literal["iv_glucose_infusion"] = "iv_glucose_infusion"
+    duration_min: float = Field(gt=0.0, le=MAX_TIME_MIN, description="Duration [min]")
+    rate_mg_per_kg_min: float = Field(gt=0.0, le=40.0, description="Glucose infusion rate [mg/kg/min]")
+
+
+class IVInsulinInfusion(_Event):
+    """An intravenous insulin infusion at a constant rate [mU/kg/min]."""
+
+    type: Literal["iv_insulin_infusion"] = "iv_insulin_infusion"
+    duration_min: float = Field(gt=0.0, le=MAX_TIME_MIN, description="Duration [min]")
+    rate_mu_per_kg_min: float = Field(gt=0.0, le=20.0, description="Insulin infusion rate [mU/kg/min]")
+
+
+Event = Annotated[
+    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion],
+    Field(discriminator="type"),
+]
+
+
+class Scenario(BaseModel):
+    """An immutable list of events in time order, and the simulated duration [min].
+
+    ``duration_min`` defaults to the end of the last day on which an event
+    happens (at least one day).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    events: tuple[Event, ...] = ()
+    duration_min: float | None = Field(default=None, gt=0.0, le=MAX_TIME_MIN)
+    name: str = "scenario"
+
+    @model_validator(mode="after")
+    def _check(self):
+        last = -1.0
+        for i, ev in enumerate(self.events):
+            if ev.time < last:
+                raise ValueError(
+                    f"events[{i}].time: {ev.time:g} min is earlier than the event before it ({last:g} min); "
+                    "allowed: events in non-decreasing time order"
+                )
+            last = ev.time
+        end = max((ev.end for ev in self.events), default=0.0)
+        if self.duration_min is None:
+            object.__setattr__(self, "duration_min", max(1.0, math.ceil(end / MIN_PER_DAY + 1e-12)) * MIN_PER_DAY
+                               if end > 0 else MIN_PER_DAY)
+        elif self.duration_min < end:
+            raise ValueError(
+                f"duration_min: {self.duration_min:g} min ends before the last event ({end:g} min); "
+                f"allowed: at least {end:g}"
+            )
+        return self
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def day(cls, meals: dict | None = None, days: int = 1, duration_min: float = 15.0, name: str = "day") -> "Scenario":
+        """Meals at clock times, repeated for ``days`` days.
+
+        ``meals`` maps a clock time to carbohydrate grams, or to
+        ``(grams, eating duration [min])``; default: 50 g at 07:00, 70 g at 12:00,
+        80 g at 18:00 (eaten over ``duration_min`` = 15 min).
+        """
+        if meals is None:
+            meals = {"07:00": 50, "12:00": 70, "18:00": 80}
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+            raise ValueError(f"days: got {days!r}; allowed: an integer from 1 to 366")
+        items = []
+        for t, spec in meals.items():
+            grams, dur = (spec if isinstance(spec, (tuple, list)) else (spec, duration_min))
+            items.append((parse_time(t), grams, dur, t))
+        items.sort(key=lambda x: x[0])
+        events = []
+        for d in range(days):
+            for t, grams, dur, label in items:
+                if not 0 <= t < MIN_PER_DAY:
+                    raise ValueError(f"meals: time {label!r} is not within one day; allowed: '00:00'-'23:59'")
+                try:
+                    events.append(Meal(time=d * MIN_PER_DAY + t, carbs_g=grams, duration_min=dur))
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    raise InvalidInputError(
+                        f"meals[{label!r}].{err['loc'][0]}", err.get("input"), err["msg"].replace("Input should be", "")
+                        .strip()) from None
+        return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=name)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scenario":
+        """Build from a mapping with the fields of :class:`Scenario` (validated)."""
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Scenario":
+        """Read a scenario from a ``.toml`` or ``.json`` file (validated).
+
+        Example TOML::
+
+            name = "breakfast test"
+            duration_min = 480
+            [[events]]
+            type = "meal"
+            time = "07:00"
+            carbs_g = 60
+            duration_min = 15
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".toml", ".json"):
+            raise InvalidInputError("scenario file", str(path), "a .toml or .json file")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInputError("scenario file", str(path), f"valid {suffix[1:].upper()} ({exc})") from None
+        if not isinstance(data, dict):
+            raise InvalidInputError("scenario file", str(path), "a table/object with 'events' and 'duration_min'")
+        data.setdefault("name", path.stem)
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict:
+        return self.model_dump(mode="json")
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, body_weight_kg: float) -> "CompiledScenario":
+        """Breakpoints, piecewise-constant inputs and impulses in internal units."""
+        times = {0.0, float(self.duration_min)}
+        for ev in self.events:
+            times.add(ev.time)
+            if ev.end > ev.time:
+                times.add(ev.end)
+        bps = np.array(sorted(t for t in times if t <= self.duration_min))
+        nseg = len(bps) - 1
+        u = np.zeros((nseg, N_INPUTS))
+        jump = np.zeros((nseg, N_STATES))
+        reset = np.zeros(nseg, dtype=np.bool_)
+        idx = {t: i for i, t in enumerate(bps)}
+        for ev in self.events:
+            k0 = idx[ev.time]
+            k1 = idx[ev.end]
+            if isinstance(ev, (Meal, OralGlucose)):
+                mg = (ev.carbs_g if isinstance(ev, Meal) else ev.grams) * MG_PER_G
+                if k0 < nseg:
+                    reset[k0] = True
+                if ev.duration_min > 0:
+                    u[k0:k1, U.ingestion] += mg / ev.duration_min
+                elif k0 < nseg:
+                    jump[k0, S.stomach_solid] += mg
+                    jump[k0, S.meal_size] += mg
+                    jump[k0, S.cum_ingested] += mg
+            elif isinstance(ev, IVGlucoseBolus):
+                if k0 < nseg:
+                    jump[k0, S.plasma_glucose] += ev.grams * MG_PER_G / body_weight_kg
+                    jump[k0, S.cum_iv_glucose] += ev.grams * MG_PER_G / body_weight_kg
+            elif isinstance(ev, IVGlucoseInfusion):
+                u[k0:k1, U.iv_glucose] += ev.rate_mg_per_kg_min
+            elif isinstance(ev, IVInsulinInfusion):
+                # 1 mU = 6 pmol (1 µU/mL = 6 pmol/L)
+                u[k0:k1, U.iv_insulin] += ev.rate_mu_per_kg_min * PMOL_PER_L_PER_UU_PER_ML
+        return CompiledScenario(bps, u, jump, reset)
+
+
+class CompiledScenario:
+    """Arrays the integrator consumes: segment bounds [min], inputs, jumps, meal resets."""
+
+    __slots__ = ("breakpoints", "inputs", "jumps", "meal_reset")
+
+    def __init__(self, breakpoints, inputs, jumps, meal_reset):
+        self.breakpoints = breakpoints
+        self.inputs = inputs
+        self.jumps = jumps
+        self.meal_reset = meal_reset

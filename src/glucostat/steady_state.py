@@ -1,0 +1,75 @@
+"""The basal (fasting) steady state of the organ model.
+
+Dalla Man, Rizza & Cobelli 2007 (doi:10.1109/TBME.2007.893506) constrain
+several parameters by requiring the basal state to be a steady state. Given
+basal glucose Gb, insulin Ib, glucose production EGPb and Table I, the basal
+quantities follow in this order (docs/model.md, 'Basal state'):
+
+1. ``Sb = (m6 - HEb)/m5`` (from HE(0) = HEb, DM2007 eq. (4)); ``Ipob = Sb/gamma``; ``Ipb = Ib VI``.
+2. ``m4 = 0.4 (Sb/Ipb)(1 - HEb)``; ``m2 = (Sb/Ipb - m4/(1 - HEb))(1 - HEb)/HEb``
+   (peripheral share of insulin clearance, DM2007 Sec. II-B).
+3. ``Ilb = Ipb (m2 + m4)/m1``.
+4. ``Gpb = Gb VG``; ``Eb = ke1 max(0, Gpb - ke2)``; ``Gtb = (Fcns + Eb - EGPb + k1 Gpb)/k2``.
+5. ``Vm0 = (EGPb - Fcns - Eb)(Km0 + Gtb)/Gtb``; ``kp1 = EGPb + kp2 Gpb + kp3 Ib + kp4 Ipob``.
+6. ``I1 = Id = Ib``; ``X = Y = 0``; stomach and gut empty.
+
+With ``derive=True`` (the glucostat sets 'healthy' and 't2d') steps 2 and 5
+replace the printed m2, m4, Vm0 and kp1, so that the state is exactly steady.
+With ``derive=False`` (published variants) the printed values are kept and
+only the initial state is computed from these formulas.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from .model import N_STATES, S
+
+DERIVED_PARAMETERS = ("m2", "m4", "kp1", "Vm0")
+
+
+def basal_secretion(v: Mapping[str, float]) -> float:
+    """Basal insulin secretion Sb [pmol/kg/min]: given, or (m6 - HEb)/m5."""
+    if "Sb" in v:
+        return v["Sb"]
+    return (v["m6"] - v["HEb"]) / v["m5"]
+
+
+def derive_basal(values: Mapping[str, float], derive: bool) -> tuple[dict[str, float], np.ndarray, dict[str, tuple[float, float]]]:
+    """Return (complete parameter values, basal initial state, re-derived values).
+
+    The third item maps each re-derived parameter to ``(printed, derived)``.
+    """
+    v = dict(values)
+    sb = basal_secretion(v)
+    v["Sb"] = sb
+    ipob = sb / v["gamma"]
+    ipb = v["Ib"] * v["VI"]
+    changed: dict[str, tuple[float, float]] = {}
+    if derive:
+        m4 = 0.4 * (sb / ipb) * (1.0 - v["HEb"])
+        m2 = (sb / ipb - m4 / (1.0 - v["HEb"])) * (1.0 - v["HEb"]) / v["HEb"]
+        changed["m4"] = (v["m4"], m4)
+        changed["m2"] = (v["m2"], m2)
+        v["m4"], v["m2"] = m4, m2
+    ilb = ipb * (v["m2"] + v["m4"]) / v["m1"]
+    gpb = v["Gb"] * v["VG"]
+    eb = v["renal_excretion_enabled"] * v["ke1"] * max(0.0, gpb - v["ke2"])
+    gtb = (v["Fcns"] + eb - v["EGPb"] + v["k1"] * gpb) / v["k2"]
+    if derive:
+        vm0 = (v["EGPb"] - v["Fcns"] - eb) * (v["Km0"] + gtb) / gtb / v["uid_fraction"]
+        kp1 = v["EGPb"] + v["kp2"] * gpb + v["kp3"] * v["Ib"] + v["kp4"] * ipob
+        changed["Vm0"] = (v["Vm0"], vm0)
+        changed["kp1"] = (v["kp1"], kp1)
+        v["Vm0"], v["kp1"] = vm0, kp1
+    y0 = np.zeros(N_STATES)
+    y0[S.plasma_glucose] = gpb
+    y0[S.tissue_glucose] = gtb
+    y0[S.plasma_insulin] = ipb
+    y0[S.liver_insulin] = ilb
+    y0[S.insulin_signal_1] = v["Ib"]
+    y0[S.insulin_signal_liver] = v["Ib"]
+    y0[S.portal_insulin] = ipob
+    return v, y0, changed

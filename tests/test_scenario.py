@@ -93,24 +93,44 @@ def test_compile_inputs_and_impulses():
         gs.IVInsulinInfusion(time=130, duration_min=20, rate_mu_per_kg_min=1.0),
     ), duration_min=300)
     c = sc.compile(78.0)
-    assert list(c.breakpoints) == [0, 60, 70, 120, 130, 150, 300]
-    assert c.inputs[1, U.ingestion] == pytest.approx(3000.0)  # 30 g over 10 min = 3000 mg/min
-    assert c.inputs[2, U.ingestion] == 0
-    assert c.meal_reset.tolist() == [False, True, False, True, False, False]
-    assert c.jumps[3, S.stomach_solid] == 20000 and c.jumps[3, S.meal_size] == 20000
-    assert c.jumps[4, S.plasma_glucose] == pytest.approx(100.0)  # 7.8 g / 78 kg
-    assert c.inputs[4, U.iv_insulin] == pytest.approx(6.0)  # 1 mU/kg/min = 6 pmol/kg/min
+    assert list(c.breakpoints) == [0, *range(60, 71), 120, 130, 150, 300]
+    k = {t: i for i, t in enumerate(c.breakpoints)}
+    assert c.inputs[k[60], U.ingestion] == pytest.approx(3000.0)  # 30 g over 10 min = 3000 mg/min
+    assert c.jumps[k[65], S.meal_size] == pytest.approx(3000.0)  # D grows minute by minute
+    assert c.inputs[k[70], U.ingestion] == 0
+    assert c.meal_reset.nonzero()[0].tolist() == [k[60], k[120]]
+    assert c.jumps[k[120], S.stomach_solid] == 20000 and c.jumps[k[120], S.meal_size] == 20000
+    assert c.jumps[k[130], S.plasma_glucose] == pytest.approx(100.0)  # 7.8 g / 78 kg
+    assert c.inputs[k[130], U.iv_insulin] == pytest.approx(6.0)  # 1 mU/kg/min = 6 pmol/kg/min
 
 
 def test_meal_size_follows_simglucose_convention():
-    """D = stomach content at meal start + glucose eaten since (simglucose / DM2007 multi-meal use)."""
+    """D = stomach content at meal start + glucose eaten so far, counted at the start of each
+    minute of eating (UVA/Padova simulator and simglucose convention)."""
     sc = gs.Scenario(events=(gs.Meal(time=0, carbs_g=50, duration_min=10), gs.Meal(time=60, carbs_g=30, duration_min=10)),
                      duration_min=200)
-    res = gs.simulate("healthy", sc, t_eval=[5.0, 10.0, 59.0, 60.0, 70.0, 100.0])
+    res = gs.simulate("healthy", sc, t_eval=[0.0, 4.5, 9.99, 59.0, 60.0, 70.0, 100.0])
     d = res.get("Gastric meal size [mg]")
     q = res.get("Stomach glucose, solid phase [mg]") + res.get("Stomach glucose, liquid phase [mg]")
-    assert d[0] == pytest.approx(25000, rel=1e-9) and d[1] == pytest.approx(50000, rel=1e-9)
-    assert d[3] == pytest.approx(q[3], rel=1e-9)  # reset to the stomach content at 60 min
-    assert q[3] < q[2] < 50000  # the stomach has been emptying since the first meal
-    assert d[4] == pytest.approx(q[3] + 30000, rel=1e-9)
-    assert d[5] == d[4]
+    assert d[0] == pytest.approx(5000) and d[1] == pytest.approx(25000) and d[2] == pytest.approx(50000)
+    assert q[4] < q[3] < 50000  # the stomach has been emptying since the first meal
+    assert d[4] == pytest.approx(q[4] + 3000, rel=1e-9)  # reset to stomach content, plus minute 1
+    assert d[5] == pytest.approx(q[4] + 30000, rel=1e-9)
+    assert d[6] == d[5]
+
+
+def test_meal_eaten_at_a_rate_like_simglucose():
+    m = gs.Meal(time=100, carbs_g=52, rate_g_per_min=5)
+    chunks = m.eating_chunks()
+    assert len(chunks) == 11 and chunks[-1] == (110.0, 111.0, pytest.approx(2.0))
+    assert m.end == 111.0
+    with pytest.raises(pydantic.ValidationError, match="not both"):
+        gs.Meal(time=0, carbs_g=10, rate_g_per_min=5, duration_min=2)
+
+
+def test_insulin_events_compile():
+    sc = gs.Scenario(events=(gs.InsulinInfusion(time=0, duration_min=600, rate_u_per_h=1.2),
+                             gs.InsulinBolus(time=60, units=6)), duration_min=600)
+    c = sc.compile(60.0)
+    assert c.inputs[0, U.sc_insulin] == pytest.approx(1.2 / 60 * 6000 / 60)
+    assert c.inputs[1, U.sc_insulin] == pytest.approx(1.2 / 60 * 6000 / 60 + 6 * 6000 / 60)

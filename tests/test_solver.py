@@ -91,3 +91,16 @@ def test_negative_glucose_is_reported_not_silent():
     finite = g[np.isfinite(g)]
     assert finite.min() >= 0.0
     assert np.isnan(g[-1])
+
+
+def test_compiled_code_is_cached_by_source_hash():
+    """numba's cache ignores edits to called modules; glucostat keys its cache on a hash of all sources."""
+    import os
+
+    from glucostat import _jit, model, solver
+
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        pytest.skip("user-provided NUMBA_CACHE_DIR")
+    expected = str(_jit.cache_dir())
+    for fn in (solver.integrate, model.evaluate):
+        assert fn._cache._cache_path.startswith(expected)

@@ -9,20 +9,25 @@ Three lines to a result::
 
 __version__ = "0.1.0"
 
-from .errors import GlucostatError, InvalidInputError, SimulationError, UnknownNameError  # noqa: E402
-from .patients import PRESETS, Patient  # noqa: E402
-from .results import Results  # noqa: E402
-from .scenario import (  # noqa: E402
-    IVGlucoseBolus,
-    IVGlucoseInfusion,
-    IVInsulinInfusion,
-    Meal,
-    OralGlucose,
-    Scenario,
-)
-from .simulation import simulate  # noqa: E402
-from .protocols import OGTTResult, ogtt  # noqa: E402
-from . import metrics, units  # noqa: E402
+from ._jit import package_cache as _package_cache  # noqa: E402
+
+with _package_cache():
+    from .errors import GlucostatError, InvalidInputError, SimulationError, UnknownNameError  # noqa: E402
+    from .patients import PRESETS, Patient  # noqa: E402
+    from .results import Results  # noqa: E402
+    from .scenario import (  # noqa: E402
+        InsulinBolus,
+        InsulinInfusion,
+        IVGlucoseBolus,
+        IVGlucoseInfusion,
+        IVInsulinInfusion,
+        Meal,
+        OralGlucose,
+        Scenario,
+    )
+    from .simulation import simulate  # noqa: E402
+    from .protocols import OGTTResult, ogtt  # noqa: E402
+    from . import metrics, units  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -38,6 +43,8 @@ __all__ = [
     "IVGlucoseBolus",
     "IVGlucoseInfusion",
     "IVInsulinInfusion",
+    "InsulinBolus",
+    "InsulinInfusion",
     "metrics",
     "units",
     "GlucostatError",

@@ -20,7 +20,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from .physiology import brain, gut, kidney, liver, muscle, pancreas, plasma
+from .physiology import brain, gut, kidney, liver, muscle, pancreas, plasma, subcutis
 
 
 class S(IntEnum):
@@ -48,6 +48,10 @@ class S(IntEnum):
     cum_renal = 19
     cum_iv_glucose = 20
     cum_insulin_secretion = 21
+    sc_insulin_1 = 22
+    sc_insulin_2 = 23
+    interstitial_glucose = 24
+    cum_sc_insulin = 25
 
 
 class U(IntEnum):
@@ -56,6 +60,7 @@ class U(IntEnum):
     ingestion = 0  # [mg/min]
     iv_glucose = 1  # [mg/kg/min]
     iv_insulin = 2  # [pmol/kg/min]
+    sc_insulin = 3  # [pmol/kg/min]
 
 
 class P(IntEnum):
@@ -105,6 +110,11 @@ class P(IntEnum):
     first_phase_only_rising = 41
     secretion_floor_enabled = 42
     egp_nonnegative = 43
+    kd = 44
+    ka1 = 45
+    ka2 = 46
+    ksc = 47
+    u2ss = 48
 
 
 class F(IntEnum):
@@ -127,6 +137,9 @@ class F(IntEnum):
     iv_glucose = 14
     iv_insulin = 15
     glucose_rate = 16
+    interstitial_glucose = 17
+    sc_insulin_appearance = 18
+    sc_insulin = 19
 
 
 N_STATES = len(S)
@@ -173,6 +186,10 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("cum_renal", "Cumulative renal glucose excretion", "mg/kg", "kidney", "integral of E"),
     Variable("cum_iv_glucose", "Cumulative IV glucose", "mg/kg", "blood", "integral of the IV glucose rate"),
     Variable("cum_insulin_secretion", "Cumulative insulin secretion", "pmol/kg", "pancreas", "integral of Spo"),
+    Variable("sc_insulin_1", "Subcutaneous insulin, non-monomeric", "pmol/kg", "subcutis", "Isc1, UVA/Padova SC depot (Dalla Man 2007 GIM; 2014 eq. A16)"),
+    Variable("sc_insulin_2", "Subcutaneous insulin, monomeric", "pmol/kg", "subcutis", "Isc2, UVA/Padova SC depot"),
+    Variable("interstitial_glucose", "Interstitial glucose mass", "mg/kg", "subcutis", "Gs: glucose seen by subcutaneous sensors (Dalla Man 2014 eq. A17)"),
+    Variable("cum_sc_insulin", "Cumulative subcutaneous insulin delivered", "pmol/kg", "subcutis", "integral of the SC insulin rate"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -193,6 +210,9 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("iv_glucose", "IV glucose infusion", "mg/kg/min", "blood", "input"),
     Variable("iv_insulin", "IV insulin infusion", "pmol/kg/min", "blood", "input"),
     Variable("glucose_rate", "Plasma glucose rate of change", "mg/dL/min", "blood", "dG/dt"),
+    Variable("interstitial_glucose", "Interstitial glucose", "mg/dL", "subcutis", "Gs/VG: what a CGM sensor reads (simglucose's 'BG')"),
+    Variable("sc_insulin_appearance", "Subcutaneous insulin appearance", "pmol/kg/min", "subcutis", "Rai = ka1 Isc1 + ka2 Isc2"),
+    Variable("sc_insulin", "Subcutaneous insulin delivery", "pmol/kg/min", "subcutis", "input: pump or pen"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
@@ -238,7 +258,7 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.stomach_solid] = -p[P.kgri] * q1 + ingestion
     dy[S.stomach_liquid] = -kempt * q2 + p[P.kgri] * q1
     dy[S.gut] = -absorbed + kempt * q2
-    dy[S.meal_size] = ingestion
+    dy[S.meal_size] = 0.0  # changed only by scenario impulses (see Scenario.compile)
 
     # --- concentrations
     gp = y[S.plasma_glucose]
@@ -284,8 +304,15 @@ def evaluate(t, y, u, p, dy, out):
     # --- liver: insulin extraction; blood insulin (DM2007 eqs. 2-5)
     he = liver.hepatic_insulin_extraction(s_liver, p[P.m5], p[P.m6])
     m3 = liver.hepatic_insulin_clearance_rate(he, p[P.m1])
+    # --- subcutis: SC insulin depot (UVA/Padova) and interstitial glucose
+    sc_u = u[U.sc_insulin]
+    disc1, disc2, rai = subcutis.insulin_depot(y[S.sc_insulin_1], y[S.sc_insulin_2], sc_u, p[P.kd], p[P.ka1], p[P.ka2])
+    dy[S.sc_insulin_1] = disc1
+    dy[S.sc_insulin_2] = disc2
+    dy[S.interstitial_glucose] = subcutis.interstitial_glucose_derivative(y[S.interstitial_glucose], gp, p[P.ksc])
+
     iv_i = u[U.iv_insulin]
-    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i)
+    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i + rai)
     dy[S.liver_insulin] = dil
     dy[S.plasma_insulin] = dip
 
@@ -299,6 +326,7 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_renal] = renal
     dy[S.cum_iv_glucose] = iv_g
     dy[S.cum_insulin_secretion] = spo
+    dy[S.cum_sc_insulin] = sc_u
 
     out[F.glucose] = g
     out[F.insulin] = insulin
@@ -317,6 +345,9 @@ def evaluate(t, y, u, p, dy, out):
     out[F.iv_glucose] = iv_g
     out[F.iv_insulin] = iv_i
     out[F.glucose_rate] = dg_dt
+    out[F.interstitial_glucose] = y[S.interstitial_glucose] / vg
+    out[F.sc_insulin_appearance] = rai
+    out[F.sc_insulin] = sc_u
 
 
 def rhs_numpy(t, y, u, p):

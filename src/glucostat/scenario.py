@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import InvalidInputError
 
 from .model import N_INPUTS, N_STATES, S, U
-from .units import MG_PER_G, MIN_PER_DAY, PMOL_PER_L_PER_UU_PER_ML
+from .units import MG_PER_G, MIN_PER_DAY, PMOL_PER_L_PER_UU_PER_ML, PMOL_PER_U
 
 MAX_TIME_MIN = 366 * MIN_PER_DAY
 
@@ -64,8 +64,44 @@ class _Event(BaseModel):
         return self.time + getattr(self, "duration_min", 0.0)
 
 
-class Meal(_Event):
-    """A mixed meal: carbohydrate [g] eaten at a constant rate over ``duration_min``.
+class _Eaten(_Event):
+    """Something eaten or drunk: glucose enters the stomach minute by minute."""
+
+    def eating_chunks(self) -> list[tuple[float, float, float]]:
+        """``(start [min], end [min], glucose [g])`` per minute of eating.
+
+        Eating is cut into whole minutes (the last one partial): the gastric meal
+        size D grows at the start of each minute by what is eaten in it, as in the
+        UVA/Padova simulator and simglucose (docs/model.md, 'Meals').
+        """
+        grams = self._grams()
+        rate = getattr(self, "rate_g_per_min", None)
+        if rate is not None:
+            n_full = int(math.floor(grams / rate + 1e-12))
+            chunks = [(self.time + k, self.time + k + 1.0, rate) for k in range(n_full)]
+            rest = grams - n_full * rate
+            if rest > 1e-9:
+                chunks.append((self.time + n_full, self.time + n_full + 1.0, rest))
+            return chunks
+        dur = self.duration_min
+        if dur <= 0:
+            return [(self.time, self.time, grams)]
+        chunks, k = [], 0
+        while self.time + k < self.time + dur - 1e-9:
+            a = self.time + k
+            b = min(self.time + k + 1.0, self.time + dur)
+            chunks.append((a, b, grams * (b - a) / dur))
+            k += 1
+        return chunks
+
+    @property
+    def end(self) -> float:
+        return self.eating_chunks()[-1][1]
+
+
+class Meal(_Eaten):
+    """A mixed meal: carbohydrate [g] eaten over ``duration_min`` (default 15 min) or at
+    ``rate_g_per_min`` (simglucose eats 5 g/min, the last minute partial).
 
     The carbohydrate enters the stomach as glucose equivalents (DM2007 gut
     model). ``duration_min = 0`` puts the whole meal in the stomach at once.
@@ -73,15 +109,30 @@ class Meal(_Event):
 
     type: Literal["meal"] = "meal"
     carbs_g: float = Field(gt=0.0, le=1000.0, description="Carbohydrate [g]")
-    duration_min: float = Field(default=15.0, ge=0.0, le=240.0, description="Eating time [min]")
+    duration_min: float | None = Field(default=None, ge=0.0, le=240.0, description="Eating time [min]")
+    rate_g_per_min: float | None = Field(default=None, gt=0.0, le=100.0, description="Eating rate [g/min]")
+
+    @model_validator(mode="after")
+    def _duration_or_rate(self):
+        if self.rate_g_per_min is not None and self.duration_min is not None:
+            raise ValueError("duration_min and rate_g_per_min: give one of them, not both")
+        if self.rate_g_per_min is None and self.duration_min is None:
+            object.__setattr__(self, "duration_min", 15.0)
+        return self
+
+    def _grams(self) -> float:
+        return self.carbs_g
 
 
-class OralGlucose(_Event):
+class OralGlucose(_Eaten):
     """An oral glucose drink [g], e.g. the 75 g OGTT load (drunk over 5 min, WHO 1999)."""
 
     type: Literal["oral_glucose"] = "oral_glucose"
     grams: float = Field(default=75.0, gt=0.0, le=300.0, description="Glucose [g]")
     duration_min: float = Field(default=5.0, ge=0.0, le=60.0, description="Drinking time [min]")
+
+    def _grams(self) -> float:
+        return self.grams
 
 
 class IVGlucoseBolus(_Event):
@@ -107,8 +158,25 @@ class IVInsulinInfusion(_Event):
     rate_mu_per_kg_min: float = Field(gt=0.0, le=20.0, description="Insulin infusion rate [mU/kg/min]")
 
 
+class InsulinBolus(_Event):
+    """A subcutaneous insulin bolus [U] (pump or pen), delivered over ``duration_min``
+    (default 1 min, as a pump bolus in one 1-min control step)."""
+
+    type: Literal["insulin_bolus"] = "insulin_bolus"
+    units: float = Field(gt=0.0, le=100.0, description="Insulin [U]")
+    duration_min: float = Field(default=1.0, gt=0.0, le=240.0, description="Delivery time [min]")
+
+
+class InsulinInfusion(_Event):
+    """A subcutaneous insulin infusion (pump basal) at a constant rate [U/h]."""
+
+    type: Literal["insulin_infusion"] = "insulin_infusion"
+    duration_min: float = Field(gt=0.0, le=MAX_TIME_MIN, description="Duration [min]")
+    rate_u_per_h: float = Field(gt=0.0, le=50.0, description="Insulin infusion rate [U/h]")
+
+
 Event = Annotated[
-    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion],
+    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion, InsulinBolus, InsulinInfusion],
     Field(discriminator="type"),
 ]
 
@@ -175,7 +243,7 @@ class Scenario(BaseModel):
                 except ValidationError as exc:
                     err = exc.errors()[0]
                     raise InvalidInputError(
-                        f"meals[{label!r}].{err['loc'][0]}", err.get("input"), err["msg"].replace("Input should be", "")
+                        f"meals[{label!r}]" + (f".{err['loc'][0]}" if err["loc"] else ""), err.get("input"), err["msg"].replace("Input should be", "")
                         .strip()) from None
         return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=name)
 
@@ -219,9 +287,14 @@ class Scenario(BaseModel):
     def compile(self, body_weight_kg: float) -> "CompiledScenario":
         """Breakpoints, piecewise-constant inputs and impulses in internal units."""
         times = {0.0, float(self.duration_min)}
-        for ev in self.events:
+        chunks = {}
+        for i, ev in enumerate(self.events):
             times.add(ev.time)
-            if ev.end > ev.time:
+            if isinstance(ev, _Eaten):
+                chunks[i] = ev.eating_chunks()
+                for a, b, _ in chunks[i]:
+                    times.update((a, b))
+            elif ev.end > ev.time:
                 times.add(ev.end)
         bps = np.array(sorted(t for t in times if t <= self.duration_min))
         nseg = len(bps) - 1
@@ -229,19 +302,24 @@ class Scenario(BaseModel):
         jump = np.zeros((nseg, N_STATES))
         reset = np.zeros(nseg, dtype=np.bool_)
         idx = {t: i for i, t in enumerate(bps)}
-        for ev in self.events:
+        per_kg = PMOL_PER_U / body_weight_kg
+        for i, ev in enumerate(self.events):
             k0 = idx[ev.time]
             k1 = idx[ev.end]
-            if isinstance(ev, (Meal, OralGlucose)):
-                mg = (ev.carbs_g if isinstance(ev, Meal) else ev.grams) * MG_PER_G
+            if isinstance(ev, _Eaten):
                 if k0 < nseg:
                     reset[k0] = True
-                if ev.duration_min > 0:
-                    u[k0:k1, U.ingestion] += mg / ev.duration_min
-                elif k0 < nseg:
-                    jump[k0, S.stomach_solid] += mg
-                    jump[k0, S.meal_size] += mg
-                    jump[k0, S.cum_ingested] += mg
+                for a, b, grams in chunks[i]:
+                    ka, kb = idx[a], idx[b]
+                    mg = grams * MG_PER_G
+                    if ka >= nseg:
+                        continue
+                    jump[ka, S.meal_size] += mg
+                    if b > a:
+                        u[ka:kb, U.ingestion] += mg / (b - a)
+                    else:
+                        jump[ka, S.stomach_solid] += mg
+                        jump[ka, S.cum_ingested] += mg
             elif isinstance(ev, IVGlucoseBolus):
                 if k0 < nseg:
                     jump[k0, S.plasma_glucose] += ev.grams * MG_PER_G / body_weight_kg
@@ -251,6 +329,10 @@ class Scenario(BaseModel):
             elif isinstance(ev, IVInsulinInfusion):
                 # 1 mU = 6 pmol (1 µU/mL = 6 pmol/L)
                 u[k0:k1, U.iv_insulin] += ev.rate_mu_per_kg_min * PMOL_PER_L_PER_UU_PER_ML
+            elif isinstance(ev, InsulinBolus):
+                u[k0:k1, U.sc_insulin] += ev.units * per_kg / ev.duration_min
+            elif isinstance(ev, InsulinInfusion):
+                u[k0:k1, U.sc_insulin] += ev.rate_u_per_h / 60.0 * per_kg
         return CompiledScenario(bps, u, jump, reset)
 
 

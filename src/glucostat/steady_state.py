@@ -72,4 +72,5 @@ def derive_basal(values: Mapping[str, float], derive: bool) -> tuple[dict[str, f
     y0[S.insulin_signal_1] = v["Ib"]
     y0[S.insulin_signal_liver] = v["Ib"]
     y0[S.portal_insulin] = ipob
+    y0[S.interstitial_glucose] = gpb
     return v, y0, changed

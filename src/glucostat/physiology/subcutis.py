@@ -1,0 +1,28 @@
+"""Subcutaneous tissue: insulin depot and interstitial glucose.
+
+Subcutaneous insulin absorption of the UVA/Padova simulator (Dalla Man C et al.
+GIM, J Diabetes Sci Technol 2007;1(3):323; Dalla Man C et al. J Diabetes Sci
+Technol 2014;8(1):26, eq. (A16)); interstitial glucose seen by CGM sensors as
+a first-order lag of plasma glucose (2014, eq. (A17)).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def insulin_depot(isc1, isc2, rate, kd, ka1, ka2):
+    """(dIsc1/dt, dIsc2/dt, Rai) [pmol/kg/min].
+
+    ``dIsc1/dt = -(kd + ka1) Isc1 + u``; ``dIsc2/dt = kd Isc1 - ka2 Isc2``;
+    appearance in plasma ``Rai = ka1 Isc1 + ka2 Isc2``. u is the SC insulin
+    delivery [pmol/kg/min]; Isc1 non-monomeric, Isc2 monomeric insulin [pmol/kg].
+    """
+    return -(kd + ka1) * isc1 + rate, kd * isc1 - ka2 * isc2, ka1 * isc1 + ka2 * isc2
+
+
+@njit(cache=True)
+def interstitial_glucose_derivative(gs, gp, ksc):
+    """dGs/dt [mg/kg/min] = -ksc (Gs - Gp); ksc = 1/Td, Td ~ 10 min (GIM 2007)."""
+    return -ksc * (gs - gp)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import parameters as _parameters
 from .errors import InvalidInputError, UnknownNameError
-from .model import N_PARAMS, P
+from .model import N_PARAMS, N_STATES, P
 from .steady_state import derive_basal
 
 #: Patient presets: name -> (parameter set, one-line description).
@@ -41,6 +41,7 @@ class Patient:
     initial_state: np.ndarray = field(repr=False)
     rederived: Mapping[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     overrides: Mapping[str, float] = field(default_factory=dict)
+    custom_initial_state: bool = False
 
     @classmethod
     def from_preset(cls, name: str, body_weight_kg: float | None = None, **overrides: float) -> "Patient":
@@ -59,10 +60,25 @@ class Patient:
         return cls._build(name, pset, ov)
 
     @classmethod
-    def _build(cls, name, pset, overrides):
+    def from_parameter_set(cls, name: str, pset: _parameters.ParameterSet, initial_state=None,
+                           **overrides: float) -> "Patient":
+        """A patient from any parameter set (e.g. one built by an importer).
+
+        ``initial_state`` (layout :class:`glucostat.model.S`) replaces the basal state
+        computed from the set; values are validated against the catalogue.
+        """
+        ov = {k: _parameters.validate_value(k, v) for k, v in overrides.items()}
+        return cls._build(name, pset, ov, initial_state)
+
+    @classmethod
+    def _build(cls, name, pset, overrides, initial_state=None):
         values = dict(pset.values)
         values.update(overrides)
         full, y0, changed = derive_basal(values, pset.derive_basal)
+        if initial_state is not None:
+            y0 = np.array(initial_state, dtype=float)
+            if y0.shape != (N_STATES,):
+                raise InvalidInputError("initial_state", y0.shape, f"an array of {N_STATES} states")
         for k, v in full.items():
             try:
                 _parameters.validate_value(k, v, f"patient {name!r}: derived parameters")
@@ -83,13 +99,15 @@ class Patient:
             initial_state=y0,
             rederived=MappingProxyType(changed),
             overrides=MappingProxyType(overrides),
+            custom_initial_state=initial_state is not None,
         )
 
     def with_overrides(self, **overrides: float) -> "Patient":
         """A copy with further parameter overrides (basal state re-derived)."""
         ov = dict(self.overrides)
         ov.update({k: _parameters.validate_value(k, v) for k, v in overrides.items()})
-        return self._build(self.name, self.parameter_set, ov)
+        return self._build(self.name, self.parameter_set, ov,
+                           self.initial_state if self.custom_initial_state else None)
 
     @property
     def body_weight_kg(self) -> float:

@@ -67,3 +67,21 @@ def test_patients_and_parameters(tmp_path):
     assert vmx["Unit"] == "mg/kg/min per pmol/L" and vmx["Source"]
     assert (tmp_path / "p.csv").exists()
     assert "Usage" in run("--help").stdout
+
+
+def test_closed_loop_cli_reproducible(tmp_path):
+    args = ("closed-loop", "--cohort", "simglucose-adult", "--n", "2", "--days", "1", "--controller", "basal-bolus",
+            "--seed", "1", "--json")
+    a = run(*args).stdout
+    b = run(*args).stdout
+    assert a == b
+    data = json.loads(a)
+    assert set(data["patients"]) == {"adult#001", "adult#002"}
+    for key in ("Time in range 70-180 [%]", "Time below 70 [%]", "Time below 54 [%]", "Time above 180 [%]",
+                "Time above 250 [%]", "Mean glucose [mg/dL]", "SD glucose [mg/dL]", "Coefficient of variation [%]",
+                "GMI [%]", "LBGI [1]", "HBGI [1]", "Risk index [1]"):
+        assert key in data["cohort"] and key in data["patients"]["adult#001"]
+    p = run("closed-loop", "-p", "t1d", "--controller", "pid", "--meal", "07:00=50", "--out", str(tmp_path / "cl"))
+    assert (tmp_path / "cl" / "metrics.csv").exists() and (tmp_path / "cl" / "closed_loop.png").exists()
+    bad = run("closed-loop", "--cohort", "simglucose-adult", "--n", "50", check=False)
+    assert bad.returncode == 2 and "--n" in bad.stderr

@@ -101,6 +101,7 @@ def test_compiled_code_is_cached_by_source_hash():
 
     if os.environ.get("NUMBA_CACHE_DIR"):
         pytest.skip("user-provided NUMBA_CACHE_DIR")
-    expected = str(_jit.cache_dir())
+    expected = _jit.ACTIVE_CACHE_DIR
+    assert expected is not None and _jit.source_hash() in expected
     for fn in (solver.integrate, model.evaluate):
         assert fn._cache._cache_path.startswith(expected)

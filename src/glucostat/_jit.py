@@ -19,6 +19,9 @@ import numba
 
 _PACKAGE = Path(__file__).resolve().parent
 
+#: The cache directory chosen when glucostat was imported (None with NUMBA_CACHE_DIR).
+ACTIVE_CACHE_DIR: str | None = None
+
 
 def source_hash() -> str:
     """SHA-1 (first 16 hex digits) over the package's Python sources."""
@@ -40,8 +43,10 @@ def package_cache():
     if os.environ.get("NUMBA_CACHE_DIR"):
         yield
         return
+    global ACTIVE_CACHE_DIR
     previous = numba.config.CACHE_DIR
-    numba.config.CACHE_DIR = str(cache_dir())
+    ACTIVE_CACHE_DIR = str(cache_dir())
+    numba.config.CACHE_DIR = ACTIVE_CACHE_DIR
     try:
         yield
     finally:

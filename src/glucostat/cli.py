@@ -51,6 +51,9 @@ class _Group(click.Group):
                 lines.append(f"  {loc}: {err['msg']} (got {err.get('input')!r})")
             click.echo("error: invalid scenario\n" + "\n".join(lines), err=True)
             ctx.exit(2)
+        except ModuleNotFoundError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
         except (GlucostatError, FileNotFoundError, IsADirectoryError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
@@ -67,6 +70,7 @@ def main():
       glucostat ogtt --patient t2d --json            75 g OGTT, indices, ADA category
       glucostat patients                             the built-in patients
       glucostat parameters healthy                   parameter values, units, sources
+      glucostat closed-loop --cohort simglucose-adult --n 10 --days 3 --seed 1 --json
     """
 
 
@@ -163,6 +167,104 @@ def ogtt(patient, grams, body_weight, out_dir, as_json):
         click.echo(f"{t:>10.0f} {g:>16.1f} {i:>17.1f}")
     for k, v in res.indices.items():
         click.echo(f"{k}: {v:.3g}")
+
+
+COHORTS = ("simglucose-adult", "simglucose-adolescent", "simglucose-child", "simglucose-all")
+
+
+def _cohort(name, n):
+    from .interop.simglucose import simglucose_patients
+
+    group = name.removeprefix("simglucose-")
+    plist = simglucose_patients(None if group == "all" else group)
+    if n is not None:
+        if n > len(plist):
+            raise click.BadParameter(f"{n}: the cohort {name!r} has {len(plist)} patients", param_hint="--n")
+        plist = plist[:n]
+    return plist
+
+
+@main.command("closed-loop")
+@click.option("--patient", "-p", "patients", multiple=True, metavar="NAME",
+              help="Patient preset (repeatable), e.g. t1d. Default: t1d unless --cohort is given.")
+@click.option("--cohort", type=click.Choice(COHORTS),
+              help="simglucose's virtual patients (needs `pip install simglucose`).")
+@click.option("--n", "n", type=click.IntRange(1, 100000), default=None, help="Use the first N patients of the cohort.")
+@click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True, help="Days to simulate.")
+@click.option("--controller", type=click.Choice(["basal-bolus", "basal-only", "pid"]), default="basal-bolus",
+              show_default=True, help="Controller (sees only CGM, announced meals, therapy profile).")
+@click.option("--cgm", "cgm", type=click.Choice(["Dexcom", "GuardianRT", "Navigator", "ideal"]), default="GuardianRT",
+              show_default=True, help="CGM sensor preset.")
+@click.option("--pump", type=click.Choice(["generic", "Cozmo", "Insulet"]), default="generic", show_default=True)
+@click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True,
+              help="Seed of the CGM noise and the random meals.")
+@click.option("--meal", "meals", multiple=True, metavar="TIME=GRAMS[/MIN]",
+              help="Fixed daily meals instead of seeded random ones, e.g. --meal 07:00=45.")
+@click.option("--therapy", type=click.Choice(["derived", "simglucose"]), default="derived", show_default=True,
+              help="derived: basal test + Davidson 2008 rules; simglucose: its Quest.csv CR/CF and u2ss basal.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write metrics.csv, daily_metrics.csv, closed_loop.parquet and closed_loop.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, therapy, out_dir, as_json):
+    """Closed-loop type 1 diabetes simulation with consensus CGM metrics per patient and cohort."""
+    from .closed_loop import simulate_closed_loop
+
+    if cohort and patients:
+        raise click.UsageError("give either --patient or --cohort, not both")
+    if cohort:
+        plist = _cohort(cohort, n)
+    else:
+        plist = [Patient.from_preset(p) for p in (patients or ("t1d",))]
+    if therapy == "simglucose":
+        if not cohort:
+            raise click.UsageError("--therapy simglucose needs --cohort simglucose-*")
+        from .interop.simglucose import simglucose_therapy
+
+        therapies = [simglucose_therapy(p.name) for p in plist]
+    else:
+        from .therapy import derive_therapy
+
+        therapies = [derive_therapy(p) for p in plist]
+    scen = (Scenario.day(meals=_parse_meals(meals), days=days) if meals else Scenario.random_days(days, seed=seed))
+    res = simulate_closed_loop(plist, scen, controller, therapy=therapies, cgm=cgm, pump=pump, seed=seed,
+                               progress=True)
+    per_patient = res.metrics()
+    cohort_mean = res.cohort_metrics()
+    files = {}
+    if out_dir is not None:
+        from .results import _atomic_write
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out_dir / "metrics.csv", lambda tmp: per_patient.to_csv(tmp))
+        daily = res.daily_metrics()
+        _atomic_write(out_dir / "daily_metrics.csv", lambda tmp: daily.to_csv(tmp))
+        files = {"metrics": str(out_dir / "metrics.csv"), "daily_metrics": str(out_dir / "daily_metrics.csv"),
+                 "parquet": str(res.results.save(out_dir / "closed_loop.parquet"))}
+        from .plotting import plot_closed_loop
+
+        plot_closed_loop(res, path=out_dir / "closed_loop.png")
+        files["figure"] = str(out_dir / "closed_loop.png")
+    if as_json:
+        _emit_json({
+            "controller": controller, "cgm": cgm, "pump": pump, "seed": seed, "days": days,
+            "scenario": scen.to_dict(),
+            "therapy": {p: {k: v for k, v in t.__dict__.items() if k != "notes"} for p, t in zip(res.patients, res.therapy)},
+            "patients": {p: row.to_dict() for p, row in per_patient.iterrows()},
+            "cohort": cohort_mean,
+            "status": dict(zip(res.patients, res.results.status)),
+            "files": files,
+        })
+    else:
+        click.echo(f"{len(plist)} patients, {days} day(s), controller {controller}, CGM {cgm}, seed {seed}\n")
+        cols = ["Mean glucose [mg/dL]", "Time in range 70-180 [%]", "Time below 70 [%]", "Time below 54 [%]",
+                "Time above 180 [%]", "Time above 250 [%]", "Coefficient of variation [%]", "GMI [%]", "LBGI [1]",
+                "HBGI [1]"]
+        click.echo(per_patient[cols].to_string(float_format=lambda v: f"{v:.3g}"))
+        click.echo("\ncohort mean: " + ", ".join(f"{k} {cohort_mean[k]:.3g}" for k in cols))
+        for kind, f in files.items():
+            click.echo(f"wrote {kind}: {f}")
+    if not res.results.ok:
+        sys.exit(1)
 
 
 @main.command()

@@ -18,6 +18,7 @@ PRESETS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "healthy": ("healthy", "Healthy adult, 78 kg (Dalla Man 2007 normal, exact basal state)"),
         "t2d": ("t2d", "Type 2 diabetes, 91 kg (Dalla Man 2007 T2D, exact basal state)"),
+        "t1d": ("t1d", "Type 1 diabetes, 78 kg: Dalla Man 2007 normal physiology without beta cells, basal SC insulin"),
         "dalla-man-2007-normal": ("dalla-man-2007-normal", "Dalla Man 2007 normal subject exactly as published"),
         "dalla-man-2007-t2d": ("dalla-man-2007-t2d", "Dalla Man 2007 T2D subject exactly as published (basal state not steady)"),
         "dalla-man-2007-biomodels": ("dalla-man-2007-biomodels", "Dalla Man 2007 normal as encoded in BioModels BIOMD0000000379"),
@@ -74,7 +75,7 @@ class Patient:
     def _build(cls, name, pset, overrides, initial_state=None):
         values = dict(pset.values)
         values.update(overrides)
-        full, y0, changed = derive_basal(values, pset.derive_basal)
+        full, y0, changed = derive_basal(values, pset.derive_basal, pset.type1)
         if initial_state is not None:
             y0 = np.array(initial_state, dtype=float)
             if y0.shape != (N_STATES,):
@@ -112,6 +113,11 @@ class Patient:
     @property
     def body_weight_kg(self) -> float:
         return self.values["BW"]
+
+    @property
+    def basal_insulin_u_per_h(self) -> float:
+        """Steady-state subcutaneous basal insulin [U/h] (u2ss; 0 with endogenous secretion)."""
+        return self.values["u2ss"] * self.values["BW"] / 6000.0 * 60.0
 
     @property
     def basal_glucose_mg_dl(self) -> float:

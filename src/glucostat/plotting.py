@@ -95,3 +95,44 @@ def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = N
         _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
         plt.close(fig)
     return fig
+
+
+def plot_closed_loop(cl, path: str | os.PathLike | None = None, max_patients: int = 6):
+    """Per patient: CGM and true interstitial glucose with meals, and insulin delivered."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = min(len(cl.patients), max_patients)
+    fig, axes = plt.subplots(n, 1, figsize=(12, 3.0 * n), squeeze=False, sharex=True)
+    for i in range(n):
+        ax = axes[i, 0]
+        th = cl.control_time_min / 60.0
+        ax.axhspan(70, 180, color="tab:green", alpha=0.08, lw=0)
+        t, ig = cl.glucose("interstitial", i)
+        ax.plot(t / 60.0, ig, color="tab:blue", lw=1, label="interstitial glucose")
+        ax.plot(th, cl.cgm_mg_dl[i], ".", ms=2, color="k", label="CGM")
+        ax.set_ylabel("Glucose [mg/dL]")
+        ax.set_title(f"{cl.patients[i]} ({cl.controller})")
+        ax2 = ax.twinx()
+        ax2.step(th, cl.basal_u_per_h[i], where="post", color="tab:purple", lw=1, label="basal [U/h]")
+        nz = cl.bolus_u[i] > 0
+        ax2.bar(th[nz], cl.bolus_u[i][nz], width=0.15, color="tab:red", label="bolus [U]")
+        meals = cl.announced_carbs_g[i] > 0
+        for tm in th[meals]:
+            ax.axvline(tm, color="tab:orange", lw=0.8, alpha=0.6)
+        ax2.set_ylabel("Insulin [U/h], [U]")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
+    axes[-1, 0].set_xlabel("Time [h]")
+    fig.tight_layout()
+    if path is not None:
+        from .results import _atomic_write
+
+        path = Path(path)
+        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return fig

@@ -111,6 +111,9 @@ class Meal(_Eaten):
     carbs_g: float = Field(gt=0.0, le=1000.0, description="Carbohydrate [g]")
     duration_min: float | None = Field(default=None, ge=0.0, le=240.0, description="Eating time [min]")
     rate_g_per_min: float | None = Field(default=None, gt=0.0, le=100.0, description="Eating rate [g/min]")
+    announced: bool = Field(default=True, description="Whether a controller is told of the meal (false: missed bolus)")
+    bolus_delay_min: float = Field(default=0.0, ge=0.0, le=240.0,
+                                   description="Minutes after the meal start at which the controller is told (late bolus)")
 
     @model_validator(mode="after")
     def _duration_or_rate(self):
@@ -246,6 +249,46 @@ class Scenario(BaseModel):
                         f"meals[{label!r}]" + (f".{err['loc'][0]}" if err["loc"] else ""), err.get("input"), err["msg"].replace("Input should be", "")
                         .strip()) from None
         return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=name)
+
+    @classmethod
+    def random_days(cls, days: int = 1, seed: int = 0, eat_rate_g_per_min: float | None = 5.0,
+                    name: str = "random days") -> "Scenario":
+        """Seeded random meals, day after day, with the distribution of simglucose's
+        ``RandomScenario`` (simglucose 0.2.11, simulation/scenario_gen.py): breakfast,
+        lunch and dinner each with probability 0.95 (times N(7, 12, 18 h; SD 60 min)
+        truncated to 5-9, 10-14, 16-20 h; 45, 70, 80 g, SD 10 g) and three snacks with
+        probability 0.3 (9.5, 15, 21.5 h; SD 30 min; 10 g, SD 5 g). Meals are eaten at
+        ``eat_rate_g_per_min`` (simglucose: 5 g/min). The same seed gives the same days.
+        """
+        from scipy.stats import truncnorm
+
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+            raise InvalidInputError("days", days, "an integer from 1 to 366")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise InvalidInputError("seed", seed, "a non-negative integer")
+        rng = np.random.default_rng(seed)
+        prob = (0.95, 0.3, 0.95, 0.3, 0.95, 0.3)
+        lb = np.array([5, 9, 10, 14, 16, 20]) * 60.0
+        ub = np.array([9, 10, 14, 16, 20, 23]) * 60.0
+        mu = np.array([7, 9.5, 12, 15, 18, 21.5]) * 60.0
+        sd = np.array([60, 30, 60, 30, 60, 30], dtype=float)
+        g_mu = (45, 10, 70, 10, 80, 10)
+        g_sd = (10, 5, 10, 5, 10, 5)
+        events = []
+        for d in range(days):
+            day = []
+            for k in range(6):
+                if rng.random() < prob[k]:
+                    t = float(np.round(truncnorm.rvs((lb[k] - mu[k]) / sd[k], (ub[k] - mu[k]) / sd[k], loc=mu[k],
+                                                     scale=sd[k], random_state=rng)))
+                    g = float(max(round(rng.normal(g_mu[k], g_sd[k])), 0))
+                    if g > 0:
+                        day.append((t, g))
+            day.sort()
+            for t, g in day:
+                kw = {"rate_g_per_min": eat_rate_g_per_min} if eat_rate_g_per_min else {}
+                events.append(Meal(time=d * MIN_PER_DAY + t, carbs_g=g, **kw))
+        return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=f"{name} (seed {seed})")
 
     @classmethod
     def from_dict(cls, data: dict) -> "Scenario":

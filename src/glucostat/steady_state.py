@@ -37,17 +37,20 @@ def basal_secretion(v: Mapping[str, float]) -> float:
     return (v["m6"] - v["HEb"]) / v["m5"]
 
 
-def derive_basal(values: Mapping[str, float], derive: bool) -> tuple[dict[str, float], np.ndarray, dict[str, tuple[float, float]]]:
+def derive_basal(values: Mapping[str, float], derive: bool, type1: bool = False
+                 ) -> tuple[dict[str, float], np.ndarray, dict[str, tuple[float, float]]]:
     """Return (complete parameter values, basal initial state, re-derived values).
 
     The third item maps each re-derived parameter to ``(printed, derived)``.
     """
     v = dict(values)
+    changed: dict[str, tuple[float, float]] = {}
+    if type1:
+        return _derive_type1(v, derive, changed)
     sb = basal_secretion(v)
     v["Sb"] = sb
     ipob = sb / v["gamma"]
     ipb = v["Ib"] * v["VI"]
-    changed: dict[str, tuple[float, float]] = {}
     if derive:
         m4 = 0.4 * (sb / ipb) * (1.0 - v["HEb"])
         m2 = (sb / ipb - m4 / (1.0 - v["HEb"])) * (1.0 - v["HEb"]) / v["HEb"]
@@ -73,4 +76,48 @@ def derive_basal(values: Mapping[str, float], derive: bool) -> tuple[dict[str, f
     y0[S.insulin_signal_liver] = v["Ib"]
     y0[S.portal_insulin] = ipob
     y0[S.interstitial_glucose] = gpb
+    return v, y0, changed
+
+
+def _derive_type1(v: dict, derive: bool, changed: dict):
+    """Type 1 diabetes basal state (UVA/Padova S2008 structure; Dalla Man 2014 eqs. A2, A16).
+
+    No endogenous secretion (Sb = K = beta = 0; kp4 = 0 because portal insulin is
+    absent; constant hepatic clearance m30 = HEb m1/(1 - HEb), expressed as m5 = 0,
+    m6 = HEb). The basal subcutaneous insulin u2ss that holds plasma insulin at Ib
+    follows from the insulin balance::
+
+        Ilb = m2 Ipb/(m1 + m30);  u2ss = (m2 + m4) Ipb - m1 Ilb
+        Isc1 = u2ss/(kd + ka1);   Isc2 = kd Isc1/ka2
+
+    and, with ``derive``, kp1 and Vm0 from the glucose balance as for the other sets.
+    """
+    for k in ("Sb", "K", "beta", "kp4", "m5"):
+        v[k] = 0.0
+    v["m6"] = v["HEb"]
+    m30 = v["HEb"] * v["m1"] / (1.0 - v["HEb"])
+    ipb = v["Ib"] * v["VI"]
+    ilb = v["m2"] * ipb / (v["m1"] + m30)
+    u2ss = (v["m2"] + v["m4"]) * ipb - v["m1"] * ilb
+    changed["u2ss"] = (v.get("u2ss", 0.0), u2ss)
+    v["u2ss"] = u2ss
+    gpb = v["Gb"] * v["VG"]
+    eb = v["renal_excretion_enabled"] * v["ke1"] * max(0.0, gpb - v["ke2"])
+    gtb = (v["Fcns"] + eb - v["EGPb"] + v["k1"] * gpb) / v["k2"]
+    if derive:
+        vm0 = (v["EGPb"] - v["Fcns"] - eb) * (v["Km0"] + gtb) / gtb / v["uid_fraction"]
+        kp1 = v["EGPb"] + v["kp2"] * gpb + v["kp3"] * v["Ib"]
+        changed["Vm0"] = (v["Vm0"], vm0)
+        changed["kp1"] = (v["kp1"], kp1)
+        v["Vm0"], v["kp1"] = vm0, kp1
+    y0 = np.zeros(N_STATES)
+    y0[S.plasma_glucose] = gpb
+    y0[S.tissue_glucose] = gtb
+    y0[S.interstitial_glucose] = gpb
+    y0[S.plasma_insulin] = ipb
+    y0[S.liver_insulin] = ilb
+    y0[S.insulin_signal_1] = v["Ib"]
+    y0[S.insulin_signal_liver] = v["Ib"]
+    y0[S.sc_insulin_1] = u2ss / (v["kd"] + v["ka1"])
+    y0[S.sc_insulin_2] = v["kd"] * y0[S.sc_insulin_1] / v["ka2"]
     return v, y0, changed

@@ -102,14 +102,37 @@ def simglucose_patient(name: str) -> Patient:
     return Patient.from_parameter_set(name, pset, initial_state=y0)
 
 
-def simglucose_patients() -> list[Patient]:
-    """All 30 simglucose virtual patients."""
-    return [simglucose_patient(n) for n in simglucose_patient_names()]
+def simglucose_patients(group: str | None = None) -> list[Patient]:
+    """simglucose's virtual patients: all 30, or one group ('adult', 'adolescent', 'child')."""
+    names = simglucose_patient_names()
+    if group is not None:
+        if group not in ("adult", "adolescent", "child"):
+            raise UnknownNameError("simglucose group", group, ("adult", "adolescent", "child"))
+        names = [n for n in names if n.split("#")[0] == group]
+    return [simglucose_patient(n) for n in names]
+
+
+def simglucose_therapy(name: str, target_mg_dl: float = 140.0):
+    """simglucose's own therapy for a patient: basal u2ss, CR and CF from its Quest.csv
+    (as its basal-bolus controller uses them; target 140 mg/dL as there)."""
+    from importlib import resources
+
+    import pandas as pd
+
+    from ..therapy import therapy_from_values
+
+    with resources.as_file(resources.files("simglucose") / "params" / "Quest.csv") as f:
+        q = pd.read_csv(f)
+    row = q[q["Name"] == name]
+    if row.empty:
+        raise UnknownNameError("simglucose patient", name, q["Name"])
+    row = row.iloc[0]
+    return therapy_from_values(simglucose_patient(name).basal_insulin_u_per_h, row["CR"], row["CF"], target_mg_dl)
 
 
 def basal_rate_u_per_h(patient: Patient) -> float:
     """The patient's steady-state basal insulin [U/h] (u2ss x BW / 6000 x 60)."""
-    return patient.values["u2ss"] * patient.body_weight_kg / 6000.0 * 60.0
+    return patient.basal_insulin_u_per_h
 
 
 def simglucose_scenario(patient: Patient, meals: dict[float, float], boluses: dict[float, float] | None = None,

@@ -43,6 +43,7 @@ class ParameterSet:
     sources: Mapping[str, str]
     derive_basal: bool
     based_on: str | None = None
+    type1: bool = False
     file: str = field(default="", compare=False)
 
 
@@ -120,5 +121,6 @@ def load(name: str) -> ParameterSet:
         sources=MappingProxyType(sources),
         derive_basal=bool(meta.get("derive_basal", False)),
         based_on=base,
+        type1=bool(meta.get("type1", False)),
         file=filename,
     )

@@ -1,0 +1,122 @@
+"""Consensus CGM metrics and glycaemic risk indices, from a glucose trace.
+
+* Time in ranges, mean, SD, CV, GMI: Battelino T et al. Clinical targets for
+  continuous glucose monitoring data interpretation: recommendations from the
+  international consensus on time in range. Diabetes Care 2019;42(8):1593-1603.
+* GMI(%) = 3.31 + 0.02392 x mean glucose [mg/dL]: Bergenstal RM et al.
+  Diabetes Care 2018;41(11):2275-2280.
+* LBGI, HBGI, risk index: Kovatchev BP et al. Symmetrization of the blood glucose
+  measurement scale and its applications. Diabetes Care 1997;20(11):1655-1658:
+  f(G) = 1.509 [(ln G)^1.084 - 5.381], r = 10 f^2, LBGI = mean(r where f < 0),
+  HBGI = mean(r where f > 0) over all readings.
+
+Times in range are fractions of the readings (equally spaced samples), reported in %.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .errors import InvalidInputError
+
+#: Battelino 2019 targets for most adults with type 1 or type 2 diabetes.
+CONSENSUS_TARGETS = {
+    "Time in range 70-180 [%]": (">", 70.0),
+    "Time below 70 [%]": ("<", 4.0),
+    "Time below 54 [%]": ("<", 1.0),
+    "Time above 180 [%]": ("<", 25.0),
+    "Time above 250 [%]": ("<", 5.0),
+    "Coefficient of variation [%]": ("<=", 36.0),
+}
+
+
+def _trace(glucose_mg_dl) -> np.ndarray:
+    g = np.asarray(glucose_mg_dl, dtype=float).ravel()
+    g = g[np.isfinite(g)]
+    if g.size == 0:
+        raise InvalidInputError("glucose_mg_dl", "no finite readings", "at least one finite glucose value [mg/dL]")
+    if g.min() <= 0:
+        raise InvalidInputError("glucose_mg_dl", float(g.min()), "positive glucose values [mg/dL]")
+    return g
+
+
+def risk_function(glucose_mg_dl) -> np.ndarray:
+    """Kovatchev 1997 symmetrised risk f(G) (dimensionless); G clipped to [20, 600] mg/dL."""
+    g = np.clip(np.asarray(glucose_mg_dl, dtype=float), 20.0, 600.0)
+    return 1.509 * (np.log(g) ** 1.084 - 5.381)
+
+
+def risk_indices(glucose_mg_dl) -> tuple[float, float, float]:
+    """(LBGI, HBGI, risk index = LBGI + HBGI), Kovatchev 1997."""
+    g = _trace(glucose_mg_dl)
+    f = risk_function(g)
+    r = 10.0 * f * f
+    lbgi = float(np.mean(np.where(f < 0, r, 0.0)))
+    hbgi = float(np.mean(np.where(f > 0, r, 0.0)))
+    return lbgi, hbgi, lbgi + hbgi
+
+
+def gmi_percent(mean_glucose_mg_dl: float) -> float:
+    """Glucose management indicator [%] (Bergenstal 2018)."""
+    return 3.31 + 0.02392 * float(mean_glucose_mg_dl)
+
+
+def consensus_metrics(glucose_mg_dl: Sequence[float]) -> dict[str, float]:
+    """The consensus CGM metrics of one glucose trace (equally spaced readings)."""
+    g = _trace(glucose_mg_dl)
+    mean = float(g.mean())
+    sd = float(g.std(ddof=1)) if g.size > 1 else 0.0
+    lbgi, hbgi, ri = risk_indices(g)
+    return {
+        "Readings [1]": float(g.size),
+        "Mean glucose [mg/dL]": mean,
+        "SD glucose [mg/dL]": sd,
+        "Coefficient of variation [%]": 100.0 * sd / mean,
+        "GMI [%]": gmi_percent(mean),
+        "Time in range 70-180 [%]": 100.0 * float(np.mean((g >= 70) & (g <= 180))),
+        "Time below 70 [%]": 100.0 * float(np.mean(g < 70)),
+        "Time below 54 [%]": 100.0 * float(np.mean(g < 54)),
+        "Time above 180 [%]": 100.0 * float(np.mean(g > 180)),
+        "Time above 250 [%]": 100.0 * float(np.mean(g > 250)),
+        "Minimum glucose [mg/dL]": float(g.min()),
+        "Maximum glucose [mg/dL]": float(g.max()),
+        "LBGI [1]": lbgi,
+        "HBGI [1]": hbgi,
+        "Risk index [1]": ri,
+    }
+
+
+def meets_targets(metrics: dict[str, float]) -> dict[str, bool]:
+    """Which Battelino 2019 targets a metrics dict meets."""
+    out = {}
+    for key, (op, value) in CONSENSUS_TARGETS.items():
+        x = metrics[key]
+        out[key] = x > value if op == ">" else x < value if op == "<" else x <= value
+    return out
+
+
+def daily_metrics(time_min: Sequence[float], glucose_mg_dl: Sequence[float]):
+    """Consensus metrics per day (day 1 = minutes [0, 1440)) as a pandas table."""
+    import pandas as pd
+
+    t = np.asarray(time_min, dtype=float)
+    g = np.asarray(glucose_mg_dl, dtype=float)
+    if t.shape != g.shape:
+        raise InvalidInputError("time_min/glucose_mg_dl", (t.shape, g.shape), "equal lengths")
+    days = (t // 1440).astype(int) + 1
+    rows = []
+    for d in np.unique(days):
+        sel = (days == d) & np.isfinite(g)
+        if sel.sum() >= 2:
+            rows.append({"Day": int(d), **consensus_metrics(g[sel])})
+    return pd.DataFrame(rows).set_index("Day")
+
+
+def is_finite_number(x) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False

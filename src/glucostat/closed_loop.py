@@ -1,0 +1,250 @@
+"""Closed-loop simulation: sensor -> controller -> pump, at each CGM sample.
+
+Between control instants the compiled integrator runs with the scenario's
+inputs plus the pump's insulin; at each instant the CGM reads interstitial
+glucose (with seeded noise), the controller sees the reading and any meal
+announced since the previous instant, and the pump delivers its request within
+its limits. A bolus is delivered within the first minute of the step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from . import cgm_metrics
+from .control import Controller, Observation, controller_from_name
+from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pump, TherapyProfile
+from .errors import InvalidInputError, UnknownNameError
+from .model import N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, P, S, U
+from .patients import Patient, resolve
+from .results import Results
+from .scenario import Meal, Scenario
+from .simulation import DEFAULT_ATOL, DEFAULT_H_MAX_MIN, DEFAULT_RTOL, MAX_STEPS, _labels
+from .solver import STATUS_MESSAGES, STATUS_OK, integrate
+from .units import PMOL_PER_U
+
+
+@dataclass(frozen=True)
+class ClosedLoopResults:
+    """A closed-loop run: the physiology (``results``) and what the devices did."""
+
+    results: Results
+    control_time_min: np.ndarray
+    cgm_mg_dl: np.ndarray  # (n_patients, n_control)
+    basal_u_per_h: np.ndarray
+    bolus_u: np.ndarray
+    announced_carbs_g: np.ndarray
+    pump_notes: tuple[tuple[str, ...], ...]
+    therapy: tuple[TherapyProfile, ...]
+    seed: int | None
+    controller: str
+    sensor: str
+
+    @property
+    def patients(self):
+        return self.results.patients
+
+    def glucose(self, signal: str = "cgm", patient: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(times [min], glucose [mg/dL]) for ``signal`` 'cgm', 'interstitial' or 'plasma'."""
+        if signal == "cgm":
+            return self.control_time_min, self.cgm_mg_dl[patient]
+        col = {"interstitial": "Interstitial glucose [mg/dL]", "plasma": "Plasma glucose [mg/dL]"}.get(signal)
+        if col is None:
+            raise InvalidInputError("signal", signal, "'cgm', 'interstitial' or 'plasma'")
+        return self.results.time_min, self.results.get(col, patient)
+
+    def metrics(self, signal: str = "cgm"):
+        """Consensus CGM metrics and risk indices per patient (pandas)."""
+        import pandas as pd
+
+        rows = []
+        for i, name in enumerate(self.patients):
+            t, g = self.glucose(signal, i)
+            m = cgm_metrics.consensus_metrics(g[:-1] if signal == "cgm" else g)
+            m["Total insulin [U]"] = float(self.basal_u_per_h[i, :-1].sum() * self._step_h + self.bolus_u[i].sum())
+            m["Pump clips [1]"] = float(len(self.pump_notes[i]))
+            rows.append({"Patient": name, **m})
+        return pd.DataFrame(rows).set_index("Patient")
+
+    def daily_metrics(self, signal: str = "cgm"):
+        import pandas as pd
+
+        frames = []
+        for i, name in enumerate(self.patients):
+            t, g = self.glucose(signal, i)
+            df = cgm_metrics.daily_metrics(t[:-1], g[:-1]) if signal == "cgm" else cgm_metrics.daily_metrics(t, g)
+            df.insert(0, "Patient", name)
+            frames.append(df.reset_index())
+        return pd.concat(frames).set_index(["Patient", "Day"])
+
+    def cohort_metrics(self, signal: str = "cgm") -> dict[str, float]:
+        """Mean over patients of each per-patient metric."""
+        return {k: float(v) for k, v in self.metrics(signal).mean(numeric_only=True).items()}
+
+    @property
+    def _step_h(self) -> float:
+        return float(self.control_time_min[1] - self.control_time_min[0]) / 60.0
+
+
+def _announcements(scenario: Scenario) -> list[tuple[float, float]]:
+    out = []
+    for ev in scenario.events:
+        if isinstance(ev, Meal) and ev.announced:
+            out.append((ev.time + ev.bolus_delay_min, ev.carbs_g))
+    return out
+
+
+def simulate_closed_loop(
+    patients: "Patient | str | Sequence[Patient | str]",
+    scenario: Scenario,
+    controller: Controller | str = "basal-bolus",
+    therapy: TherapyProfile | Sequence[TherapyProfile] | None = None,
+    cgm: CGM | str = "GuardianRT",
+    pump: Pump | str = "generic",
+    seed: int | None = 0,
+    dt_min: float = 1.0,
+    progress: bool = False,
+) -> ClosedLoopResults:
+    """Run patients in closed loop through a scenario.
+
+    ``therapy`` defaults to :func:`glucostat.therapy.derive_therapy` for each patient.
+    ``seed`` seeds the CGM noise; each patient gets an independent stream spawned from it,
+    so the same seed gives the same numbers. Insulin in the scenario itself (events)
+    adds to what the pump delivers.
+    """
+    from .therapy import derive_therapy
+
+    if isinstance(patients, (str, Patient)):
+        patients = [patients]
+    plist = [resolve(p) for p in patients]
+    if isinstance(controller, str):
+        controller = controller_from_name(controller)
+    if isinstance(cgm, str):
+        if cgm not in CGM_PRESETS:
+            raise UnknownNameError("cgm", cgm, CGM_PRESETS)
+        cgm = CGM_PRESETS[cgm]
+    if isinstance(pump, str):
+        if pump not in PUMP_PRESETS:
+            raise UnknownNameError("pump", pump, PUMP_PRESETS)
+        pump = PUMP_PRESETS[pump]
+    if therapy is None:
+        therapies = [derive_therapy(p) for p in plist]
+    elif isinstance(therapy, TherapyProfile):
+        therapies = [therapy] * len(plist)
+    else:
+        therapies = list(therapy)
+        if len(therapies) != len(plist):
+            raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InvalidInputError("seed", seed, "a non-negative integer or None")
+    if not (math.isfinite(dt_min) and 0 < dt_min <= cgm.sample_time_min):
+        raise InvalidInputError("dt_min", dt_min, f"a number in (0, {cgm.sample_time_min:g}] (the CGM period)")
+
+    ts = cgm.sample_time_min
+    duration = float(scenario.duration_min)
+    control_t = np.arange(0.0, duration + 1e-9, ts)
+    n_ctrl = control_t.size
+    out_t = np.arange(0.0, duration + 1e-9, dt_min)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(plist))]
+    announcements = _announcements(scenario)
+
+    n_pat = len(plist)
+    states = np.full((n_pat, out_t.size, N_STATES), np.nan)
+    outputs = np.full((n_pat, out_t.size, N_OUTPUTS), np.nan)
+    cgm_trace = np.full((n_pat, n_ctrl), np.nan)
+    basal = np.zeros((n_pat, n_ctrl))
+    bolus = np.zeros((n_pat, n_ctrl))
+    carbs = np.zeros((n_pat, n_ctrl))
+    notes_all, status = [], []
+    iterator = range(n_pat)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, total=n_pat, desc="closed loop", unit="patient", disable=None)
+    for i in iterator:
+        pat, th = plist[i], therapies[i]
+        bw = pat.body_weight_kg
+        p = pat.parameter_vector()
+        comp = scenario.compile(bw)
+        noise = cgm.noise_trace(control_t, rngs[i])
+        y = np.array(pat.initial_state, dtype=float)
+        cstate = controller.initial_state(th)
+        notes = []
+        code = STATUS_OK
+        t_fail = 0.0
+        for k in range(n_ctrl):
+            t0 = control_t[k]
+            ig = y[S.interstitial_glucose] / p[P.VG]
+            reading = float(cgm.read(ig, noise[k]))
+            cgm_trace[i, k] = reading
+            if k == n_ctrl - 1:
+                basal[i, k] = basal[i, k - 1] if k else 0.0  # the rate in force at the end
+                break
+            t1 = control_t[k + 1]
+            ann = sum(g for (ta, g) in announcements if t0 <= ta < t1)
+            carbs[i, k] = ann
+            action, cstate = controller.step(Observation(t0, reading, ann, th, ts), cstate)
+            b, bol, n = pump.deliver(action.basal_u_per_h, action.bolus_u)
+            notes.extend(f"t={t0:g} min: {x}" for x in n)
+            basal[i, k], bolus[i, k] = b, bol
+            y, code, t_fail = _advance(y, p, comp, t0, t1, b, bol, bw, out_t, states[i], outputs[i])
+            if code != STATUS_OK:
+                break
+        msg = STATUS_MESSAGES[code] if code == STATUS_OK else f"{STATUS_MESSAGES[code]} at t = {t_fail:.1f} min"
+        status.append(msg)
+        notes_all.append(tuple(notes))
+    labels = _labels(plist)
+    res = Results(
+        time_min=out_t, patients=tuple(labels), outputs=outputs, states=states, status=tuple(status),
+        body_weight_kg=tuple(p.body_weight_kg for p in plist),
+        provenance={
+            "mode": "closed loop", "controller": getattr(controller, "name", type(controller).__name__),
+            "controller_config": repr(controller), "cgm": repr(cgm), "pump": repr(pump), "seed": seed,
+            "scenario": scenario.to_dict(),
+            "therapy": [{k: v for k, v in t.__dict__.items() if k != "notes"} for t in therapies],
+            "patients": [{"label": labels[i], "parameter_set": p.parameter_set.name} for i, p in enumerate(plist)],
+        },
+    )
+    return ClosedLoopResults(res, control_t, cgm_trace, basal, bolus, carbs, tuple(notes_all), tuple(therapies), seed,
+                             getattr(controller, "name", type(controller).__name__), cgm.name)
+
+
+def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, outputs_i):
+    """Integrate from t0 to t1 with the pump's insulin; fill outputs on [t0, t1)."""
+    per_kg = PMOL_PER_U / bw
+    bps = comp.breakpoints
+    pts = {t0, t1}
+    pts.update(b for b in bps if t0 < b < t1)
+    bolus_end = min(t1, t0 + 1.0)
+    if bolus_u > 0:
+        pts.add(bolus_end)
+    pts = np.array(sorted(pts))
+    nseg = pts.size - 1
+    u = np.zeros((nseg, comp.inputs.shape[1]))
+    jumps = np.zeros((nseg, N_STATES))
+    reset = np.zeros(nseg, dtype=np.bool_)
+    for j in range(nseg):
+        a = pts[j]
+        k = int(np.searchsorted(bps, a, side="right") - 1)
+        k = min(max(k, 0), comp.inputs.shape[0] - 1)
+        u[j] = comp.inputs[k]
+        if bps[k] == a and k < comp.jumps.shape[0]:
+            jumps[j] = comp.jumps[k]
+            reset[j] = comp.meal_reset[k]
+        u[j, U.sc_insulin] += basal_u_h / 60.0 * per_kg
+        if bolus_u > 0 and a < bolus_end:
+            u[j, U.sc_insulin] += bolus_u / (bolus_end - t0) * per_kg
+    last = t1 >= out_t[-1] - 1e-9
+    sel = (out_t >= t0) & ((out_t <= t1) if last else (out_t < t1))
+    t_eval = np.append(out_t[sel], t1)
+    ys, outs, code, t_stop, _ = integrate(y, p, pts, u, jumps, reset, t_eval, DEFAULT_RTOL, DEFAULT_ATOL,
+                                          DEFAULT_H_MAX_MIN, MAX_STEPS)
+    np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -1e3 * DEFAULT_ATOL))
+    idx = np.nonzero(sel)[0]
+    states_i[idx] = ys[:-1]
+    outputs_i[idx] = outs[:-1]
+    return ys[-1].copy(), code, t_stop

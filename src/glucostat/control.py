@@ -1,0 +1,130 @@
+"""Controllers: they see only what a device sees and return an action and a new state.
+
+A controller gets an :class:`Observation` (time, the CGM reading, carbohydrate
+announced at this step, its therapy profile, the sample time) and returns
+``(Action, new_state)``; it never reads the patient's model parameters. Custom
+controllers implement the same two methods.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .devices import TherapyProfile
+from .errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Observation:
+    time_min: float
+    cgm_mg_dl: float
+    announced_carbs_g: float
+    therapy: TherapyProfile
+    sample_time_min: float
+
+
+@dataclass(frozen=True)
+class Action:
+    """Insulin requested from the pump: basal rate [U/h] and a bolus [U]."""
+
+    basal_u_per_h: float
+    bolus_u: float = 0.0
+
+
+class Controller(Protocol):
+    name: str
+
+    def initial_state(self, therapy: TherapyProfile) -> Any: ...
+
+    def step(self, obs: Observation, state: Any) -> tuple[Action, Any]: ...
+
+
+def meal_bolus_u(carbs_g: float, cgm_mg_dl: float, therapy: TherapyProfile) -> float:
+    """Standard bolus calculator: carbs/CR plus a correction (G - target)/CF when G
+    exceeds the correction threshold (the rule of simglucose's basal-bolus controller)."""
+    bolus = carbs_g / therapy.carb_ratio_g_per_u
+    if cgm_mg_dl > therapy.correction_threshold_mg_dl:
+        bolus += (cgm_mg_dl - therapy.target_mg_dl) / therapy.correction_factor_mg_dl_per_u
+    return bolus
+
+
+@dataclass(frozen=True)
+class BasalBolus:
+    """Open-loop therapy: the profile's basal rate, and a meal bolus at each announced meal
+    (carbs/CR plus correction above the threshold)."""
+
+    name: str = "basal-bolus"
+
+    def initial_state(self, therapy):
+        return None
+
+    def step(self, obs, state):
+        bolus = meal_bolus_u(obs.announced_carbs_g, obs.cgm_mg_dl, obs.therapy) if obs.announced_carbs_g > 0 else 0.0
+        return Action(obs.therapy.basal_u_per_h, bolus), state
+
+
+@dataclass(frozen=True)
+class BasalOnly:
+    """The profile's basal rate and nothing else (no meal boluses)."""
+
+    name: str = "basal-only"
+
+    def initial_state(self, therapy):
+        return None
+
+    def step(self, obs, state):
+        return Action(obs.therapy.basal_u_per_h, 0.0), state
+
+
+@dataclass(frozen=True)
+class PID:
+    """PID on the CGM error e = G - target, added to the profile's basal rate.
+
+    ``basal [U/h] = basal_profile + kp e + ki sum(e dt) + kd de/dt`` with gains in
+    U/h per mg/dL, U/h per (mg/dL min) and U/h per (mg/dL/min); the integral is
+    clamped to +/- ``integral_limit`` mg/dL min (anti-windup). Meal boluses are given
+    from announcements when ``meal_bolus`` is true.
+    """
+
+    kp: float = 0.01
+    ki: float = 1e-5
+    kd: float = 0.05
+    target_mg_dl: float = 120.0
+    integral_limit: float = 20000.0
+    meal_bolus: bool = True
+    name: str = "pid"
+
+    def __post_init__(self):
+        for f in ("kp", "ki", "kd", "target_mg_dl", "integral_limit"):
+            v = getattr(self, f)
+            if not (isinstance(v, (int, float)) and math.isfinite(v)):
+                raise InvalidInputError(f"PID.{f}", v, "a finite number")
+        if not 70 <= self.target_mg_dl <= 200:
+            raise InvalidInputError("PID.target_mg_dl", self.target_mg_dl, "a number in [70, 200] mg/dL")
+
+    def initial_state(self, therapy):
+        return (0.0, None)  # (integral of error [mg/dL min], previous error)
+
+    def step(self, obs, state):
+        integral, prev = state
+        e = obs.cgm_mg_dl - self.target_mg_dl
+        integral = max(-self.integral_limit, min(self.integral_limit, integral + e * obs.sample_time_min))
+        deriv = 0.0 if prev is None else (e - prev) / obs.sample_time_min
+        basal = obs.therapy.basal_u_per_h + self.kp * e + self.ki * integral + self.kd * deriv
+        bolus = 0.0
+        if self.meal_bolus and obs.announced_carbs_g > 0:
+            bolus = obs.announced_carbs_g / obs.therapy.carb_ratio_g_per_u
+        return Action(basal, bolus), (integral, e)
+
+
+CONTROLLERS = {"basal-bolus": BasalBolus, "basal-only": BasalOnly, "pid": PID}
+
+
+def controller_from_name(name: str) -> Controller:
+    if name not in CONTROLLERS:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError("controller", name, CONTROLLERS)
+    return CONTROLLERS[name]()

@@ -1,0 +1,154 @@
+"""Devices: continuous glucose monitors and insulin pumps/pens.
+
+CGM error model: Breton M, Kovatchev B. Analysis, modeling, and simulation of the
+accuracy of continuous glucose sensors. J Diabetes Sci Technol 2008;2(5):853-862.
+The sensor reads interstitial glucose IG (Gs/VG of the model, which already lags
+plasma glucose). Its error is a Johnson S_U transform of an autoregressive
+Gaussian sequence drawn every 15 min::
+
+    e_k = PACF (e_{k-1} + w_k),  w_k ~ N(0, 1),  e_0 ~ N(0, 1)
+    eps_k = xi + lambda sinh((e_k - gamma) / delta)
+
+with xi = -5.471 mg/dL, lambda = 15.9574 mg/dL, gamma = -0.5444,
+delta = 1.6898, PACF = 0.7 (the values used by simglucose and loopinsight1),
+linearly interpolated to the sensor's sampling times, added to IG, rounded
+to whole mg/dL and clipped to the sensor's reporting range.
+
+Pumps deliver what a controller asks, quantised down to the pump's increments and
+clipped to its limits; every clip is counted, so unsafe requests are visible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class CGM:
+    """A CGM sensor: sampling period [min], reporting range [mg/dL], noise model."""
+
+    name: str = "Dexcom"
+    sample_time_min: float = 5.0
+    min_mg_dl: float = 39.0
+    max_mg_dl: float = 400.0
+    noise: bool = True
+    xi: float = -5.471
+    lam: float = 15.9574
+    gamma: float = -0.5444
+    delta: float = 1.6898
+    pacf: float = 0.7
+    noise_step_min: float = 15.0
+
+    def __post_init__(self):
+        if not (math.isfinite(self.sample_time_min) and 0 < self.sample_time_min <= 60):
+            raise InvalidInputError("CGM.sample_time_min", self.sample_time_min, "a number in (0, 60] min")
+        if not (0 <= self.min_mg_dl < self.max_mg_dl <= 1000):
+            raise InvalidInputError("CGM range", (self.min_mg_dl, self.max_mg_dl), "0 <= min < max <= 1000 mg/dL")
+
+    def noise_trace(self, times_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Sensor error [mg/dL] at ``times_min`` (Breton & Kovatchev 2008)."""
+        times_min = np.asarray(times_min, dtype=float)
+        if not self.noise:
+            return np.zeros_like(times_min)
+        n = int(math.ceil((times_min.max() - times_min.min()) / self.noise_step_min)) + 2
+        e = np.empty(n)
+        w = rng.standard_normal(n)
+        e[0] = w[0]
+        for k in range(1, n):
+            e[k] = self.pacf * (e[k - 1] + w[k])
+        eps = self.xi + self.lam * np.sinh((e - self.gamma) / self.delta)
+        grid = times_min.min() + self.noise_step_min * np.arange(n)
+        return np.interp(times_min, grid, eps)
+
+    def read(self, interstitial_glucose_mg_dl, noise_mg_dl=0.0):
+        """Sensor readings [mg/dL] from true interstitial glucose and an error sample."""
+        x = np.round(np.asarray(interstitial_glucose_mg_dl, dtype=float) + noise_mg_dl)
+        return np.clip(x, self.min_mg_dl, self.max_mg_dl)
+
+
+#: Presets with simglucose's sampling periods and ranges (its sensor_params.csv).
+CGM_PRESETS = {
+    "Dexcom": CGM("Dexcom", 3.0, 39.0, 600.0),
+    "GuardianRT": CGM("GuardianRT", 5.0, 39.0, 600.0),
+    "Navigator": CGM("Navigator", 1.0, 32.0, 600.0),
+    "ideal": CGM("ideal", 5.0, 0.0, 1000.0, noise=False),
+}
+
+
+@dataclass(frozen=True)
+class Pump:
+    """An insulin pump: basal and bolus increments and limits (U/h, U)."""
+
+    name: str = "generic"
+    basal_increment_u_per_h: float = 0.05
+    max_basal_u_per_h: float = 35.0
+    bolus_increment_u: float = 0.05
+    max_bolus_u: float = 30.0
+
+    def __post_init__(self):
+        for f in ("basal_increment_u_per_h", "max_basal_u_per_h", "bolus_increment_u", "max_bolus_u"):
+            v = getattr(self, f)
+            if not (math.isfinite(v) and v > 0):
+                raise InvalidInputError(f"Pump.{f}", v, "a positive number")
+
+    def deliver(self, basal_u_per_h: float, bolus_u: float) -> tuple[float, float, list[str]]:
+        """What the pump actually delivers, and notes on any clipping.
+
+        A NaN or infinite request is a controller bug and raises; negative requests
+        deliver 0 and values above the limits deliver the limit, each noted.
+        """
+        notes = []
+        out = []
+        for label, v, inc, vmax in (("basal", basal_u_per_h, self.basal_increment_u_per_h, self.max_basal_u_per_h),
+                                    ("bolus", bolus_u, self.bolus_increment_u, self.max_bolus_u)):
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"controller {label}", v, "a finite, non-negative number") from None
+            if not math.isfinite(v):
+                raise InvalidInputError(f"controller {label}", v, "a finite, non-negative number")
+            if v < 0:
+                notes.append(f"{label} {v:g} < 0 clipped to 0")
+                v = 0.0
+            if v > vmax:
+                notes.append(f"{label} {v:g} above pump maximum {vmax:g}, clipped")
+                v = vmax
+            out.append(math.floor(v / inc + 1e-9) * inc)
+        return out[0], out[1], notes
+
+
+#: Presets with the limits of simglucose's pump_params.csv.
+PUMP_PRESETS = {
+    "Cozmo": Pump("Cozmo", 0.05, 35.0, 0.05, 75.0),
+    "Insulet": Pump("Insulet", 0.05, 30.0, 0.05, 30.0),
+    "generic": Pump(),
+}
+
+
+@dataclass(frozen=True)
+class TherapyProfile:
+    """What a clinician knows and sets: basal rate, carb ratio, correction factor, target."""
+
+    basal_u_per_h: float
+    carb_ratio_g_per_u: float
+    correction_factor_mg_dl_per_u: float
+    target_mg_dl: float = 120.0
+    correction_threshold_mg_dl: float = 150.0
+    notes: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        checks = {"basal_u_per_h": (0, 20), "carb_ratio_g_per_u": (1, 200), "correction_factor_mg_dl_per_u": (1, 1000),
+                  "target_mg_dl": (70, 200), "correction_threshold_mg_dl": (70, 400)}
+        for f, (lo, hi) in checks.items():
+            v = getattr(self, f)
+            if not (math.isfinite(v) and lo <= v <= hi):
+                raise InvalidInputError(f"TherapyProfile.{f}", v, f"a number in [{lo}, {hi}]")
+
+    @property
+    def total_daily_basal_u(self) -> float:
+        return 24.0 * self.basal_u_per_h

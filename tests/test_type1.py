@@ -143,3 +143,26 @@ def test_consensus_metrics_hand_values():
     assert lbgi > 0 and hbgi > 0 and ri == pytest.approx(lbgi + hbgi)
     with pytest.raises(InvalidInputError):
         cgm_metrics.consensus_metrics([np.nan])
+
+
+@pytest.mark.parametrize("lo, hi, zone", [
+    (100, 150, "A"), (80, 150, "Lower B"), (100, 200, "Upper B"), (80, 200, "B"), (60, 150, "Lower C"),
+    (100, 350, "Upper C"), (60, 250, "Lower D"), (80, 350, "Upper D"), (60, 350, "E"), (40, 500, "E"),
+])
+def test_cvga_zones(lo, hi, zone):
+    """Magni et al. 2008 grid: min split at 90/70, max at 180/300."""
+    assert cgm_metrics.cvga_zone(lo, hi) == zone
+
+
+def test_agp_and_figures(tmp_path):
+    from glucostat.plotting import plot_agp, plot_cvga
+
+    t = np.arange(0, 3 * 1440, 5.0)
+    g = 120 + 40 * np.sin(2 * np.pi * t / 1440)
+    prof = cgm_metrics.agp_percentiles(t, g)
+    assert len(prof) == 96 and list(prof.columns)[2] == "P50 [mg/dL]"
+    assert np.all(prof.iloc[:, 0] <= prof.iloc[:, 4])
+    cl = simulate_closed_loop(["t1d", "t1d"], gs.Scenario.random_days(1, seed=1), seed=2)
+    plot_agp(cl, path=tmp_path / "agp.png")
+    plot_cvga(cl, path=tmp_path / "cvga.png")
+    assert (tmp_path / "agp.png").stat().st_size > 5000 and (tmp_path / "cvga.png").stat().st_size > 5000

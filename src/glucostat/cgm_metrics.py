@@ -120,3 +120,45 @@ def is_finite_number(x) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
+
+
+#: Control-variability grid (Magni L et al. Evaluating the efficacy of closed-loop glucose
+#: regulation via control-variability grid analysis. J Diabetes Sci Technol 2008;2(4):630-635,
+#: doi:10.1177/193229680800200414): the minimum glucose on a reversed x axis split at 90, 70 and
+#: 50 mg/dL (plotted from 110), the maximum on the y axis split at 180 and 300 (plotted to 400).
+CVGA_MIN_EDGES = (90.0, 70.0)
+CVGA_MAX_EDGES = (180.0, 300.0)
+_CVGA_ZONES = (("A", "Lower B", "Lower C"), ("Upper B", "B", "Lower D"), ("Upper C", "Upper D", "E"))
+
+
+def cvga_point(glucose_mg_dl, percentiles: tuple[float, float] | None = (2.5, 97.5)) -> tuple[float, float]:
+    """(minimum, maximum) glucose for the CVGA: the 2.5th and 97.5th percentiles by default
+    (robust to sensor outliers), or the true extremes with ``percentiles=None``."""
+    g = _trace(glucose_mg_dl)
+    if percentiles is None:
+        return float(g.min()), float(g.max())
+    lo, hi = np.percentile(g, percentiles)
+    return float(lo), float(hi)
+
+
+def cvga_zone(min_mg_dl: float, max_mg_dl: float) -> str:
+    """CVGA zone (A, Lower/Upper B, B, Lower/Upper C, Lower/Upper D, E) of a (min, max) point."""
+    col = 0 if min_mg_dl >= CVGA_MIN_EDGES[0] else 1 if min_mg_dl >= CVGA_MIN_EDGES[1] else 2
+    row = 0 if max_mg_dl <= CVGA_MAX_EDGES[0] else 1 if max_mg_dl <= CVGA_MAX_EDGES[1] else 2
+    return _CVGA_ZONES[row][col]
+
+
+def agp_percentiles(time_min, glucose_mg_dl, bin_min: float = 15.0,
+                    percentiles=(5, 25, 50, 75, 95)):
+    """Ambulatory glucose profile: glucose percentiles by time of day (bins of ``bin_min``),
+    pooling all days (Battelino 2019; Bergenstal RM et al. Diabetes Technol Ther 2013;15:198)."""
+    import pandas as pd
+
+    t = np.asarray(time_min, dtype=float)
+    g = np.asarray(glucose_mg_dl, dtype=float)
+    ok = np.isfinite(g)
+    tod = (t[ok] % 1440.0) // bin_min * bin_min
+    df = pd.DataFrame({"Time of day [min]": tod, "g": g[ok]})
+    out = df.groupby("Time of day [min]")["g"].quantile([p / 100 for p in percentiles]).unstack()
+    out.columns = [f"P{p} [mg/dL]" for p in percentiles]
+    return out

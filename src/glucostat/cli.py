@@ -203,7 +203,7 @@ def _cohort(name, n):
 @click.option("--therapy", type=click.Choice(["derived", "simglucose"]), default="derived", show_default=True,
               help="derived: basal test + Davidson 2008 rules; simglucose: its Quest.csv CR/CF and u2ss basal.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write metrics.csv, daily_metrics.csv, closed_loop.parquet and closed_loop.png here.")
+              help="Write metrics.csv, daily_metrics.csv, closed_loop.parquet and figures (trace, AGP, CVGA) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, therapy, out_dir, as_json):
     """Closed-loop type 1 diabetes simulation with consensus CGM metrics per patient and cohort."""
@@ -240,10 +240,13 @@ def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, t
         _atomic_write(out_dir / "daily_metrics.csv", lambda tmp: daily.to_csv(tmp))
         files = {"metrics": str(out_dir / "metrics.csv"), "daily_metrics": str(out_dir / "daily_metrics.csv"),
                  "parquet": str(res.results.save(out_dir / "closed_loop.parquet"))}
-        from .plotting import plot_closed_loop
+        from .plotting import plot_agp, plot_closed_loop, plot_cvga
 
         plot_closed_loop(res, path=out_dir / "closed_loop.png")
-        files["figure"] = str(out_dir / "closed_loop.png")
+        plot_agp(res, path=out_dir / "agp.png")
+        plot_cvga(res, path=out_dir / "cvga.png")
+        files.update({"figure": str(out_dir / "closed_loop.png"), "agp": str(out_dir / "agp.png"),
+                      "cvga": str(out_dir / "cvga.png")})
     if as_json:
         _emit_json({
             "controller": controller, "cgm": cgm, "pump": pump, "seed": seed, "days": days,

@@ -136,3 +136,85 @@ def plot_closed_loop(cl, path: str | os.PathLike | None = None, max_patients: in
         _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png"))
         plt.close(fig)
     return fig
+
+
+def plot_agp(cl, patient: int | None = None, signal: str = "cgm", path: str | os.PathLike | None = None):
+    """Ambulatory glucose profile (5/25/50/75/95th percentiles by time of day) of one patient,
+    or of the whole cohort pooled when ``patient`` is None."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .cgm_metrics import agp_percentiles
+
+    idx = range(len(cl.patients)) if patient is None else [patient]
+    ts, gs_ = [], []
+    for i in idx:
+        t, g = cl.glucose(signal, i)
+        ts.append(t)
+        gs_.append(g)
+    prof = agp_percentiles(np.concatenate(ts), np.concatenate(gs_))
+    h = prof.index.to_numpy() / 60.0
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.axhspan(70, 180, color="tab:green", alpha=0.1, lw=0)
+    ax.fill_between(h, prof.iloc[:, 0], prof.iloc[:, 4], color="tab:blue", alpha=0.15, label="5-95 %")
+    ax.fill_between(h, prof.iloc[:, 1], prof.iloc[:, 3], color="tab:blue", alpha=0.35, label="25-75 %")
+    ax.plot(h, prof.iloc[:, 2], color="tab:blue", lw=2, label="median")
+    ax.set_xlim(0, 24)
+    ax.set_xticks(range(0, 25, 3))
+    ax.set_xlabel("Time of day [h]")
+    ax.set_ylabel("Glucose [mg/dL]")
+    who = "cohort" if patient is None else cl.patients[patient]
+    ax.set_title(f"Ambulatory glucose profile: {who} ({cl.controller})")
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def plot_cvga(cl, signal: str = "cgm", path: str | os.PathLike | None = None):
+    """Control-variability grid analysis (Magni et al. 2008): one point per patient."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .cgm_metrics import cvga_point, cvga_zone
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    colours = {"A": "#2e7d32", "Lower B": "#66bb6a", "Upper B": "#66bb6a", "B": "#9ccc65", "Lower C": "#ffee58",
+               "Upper C": "#ffee58", "Lower D": "#ffa726", "Upper D": "#ffa726", "E": "#ef5350"}
+    xs, ys = (110, 90, 70, 50), (110, 180, 300, 400)
+    for r in range(3):
+        for c in range(3):
+            x0, x1, y0, y1 = xs[c], xs[c + 1], ys[r], ys[r + 1]
+            z = cvga_zone((x0 + x1) / 2, (y0 + y1) / 2)
+            ax.fill([x0, x1, x1, x0], [y0, y0, y1, y1], color=colours[z], alpha=0.5, lw=0)
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, z, ha="center", va="center", fontsize=8, alpha=0.7)
+    counts = {}
+    for i in range(len(cl.patients)):
+        lo, hi = cvga_point(cl.glucose(signal, i)[1])
+        counts[cvga_zone(lo, hi)] = counts.get(cvga_zone(lo, hi), 0) + 1
+        ax.plot(min(max(lo, 50), 110), min(max(hi, 110), 400), "ko", ms=4)
+    ax.set_xlim(110, 50)
+    ax.set_ylim(110, 400)
+    ax.set_xlabel("Minimum glucose (2.5th percentile) [mg/dL]")
+    ax.set_ylabel("Maximum glucose (97.5th percentile) [mg/dL]")
+    ax.set_title("CVGA: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def _finish(fig, path):
+    if path is not None:
+        import matplotlib.pyplot as plt
+
+        from .results import _atomic_write
+
+        path = Path(path)
+        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return fig

@@ -27,10 +27,12 @@ def test_compiled_matches_solve_ivp(name, scenario):
     p = gs.Patient.from_preset(name)
     res = gs.simulate(p, scenario)
     ref = integrate_reference(p.initial_state, p.parameter_vector(), scenario.compile(p.body_weight_kg),
-                              res.time_min, rtol=1e-10, atol=1e-10)
+                              res.time_min, rtol=1e-12, atol=1e-12)
     g_ref = ref[:, S.plasma_glucose] / p.values["VG"]
     i_ref = ref[:, S.plasma_insulin] / p.values["VI"]
-    # issue requirement: within 0.1 mg/dL of solve_ivp(rtol=1e-9); we hold a 10x tighter bound
+    # issue requirement: within 0.1 mg/dL of solve_ivp(rtol=1e-9); we hold a 10x tighter bound against a
+    # tighter reference (DOP853 at 1e-10 itself errs by ~0.06 pmol/L here: its RMS error norm is diluted
+    # by the inactive insulin-depot states)
     assert np.max(np.abs(res.get("Plasma glucose [mg/dL]") - g_ref)) < 0.01
     assert np.max(np.abs(res.get("Plasma insulin [pmol/L]") - i_ref)) < 0.01
     assert res.ok

@@ -52,6 +52,12 @@ class S(IntEnum):
     sc_insulin_2 = 23
     interstitial_glucose = 24
     cum_sc_insulin = 25
+    regular_insulin_1 = 26
+    regular_insulin_2 = 27
+    glargine_depot = 28
+    glargine_tissue = 29
+    degludec_depot = 30
+    degludec_tissue = 31
 
 
 class U(IntEnum):
@@ -60,7 +66,10 @@ class U(IntEnum):
     ingestion = 0  # [mg/min]
     iv_glucose = 1  # [mg/kg/min]
     iv_insulin = 2  # [pmol/kg/min]
-    sc_insulin = 3  # [pmol/kg/min]
+    sc_insulin = 3  # [pmol/kg/min] rapid-acting analogue (pump or pen)
+    sc_regular = 4  # [pmol/kg/min] regular human insulin
+    sc_glargine = 5  # [pmol/kg/min]
+    sc_degludec = 6  # [pmol/kg/min]
 
 
 class P(IntEnum):
@@ -115,6 +124,10 @@ class P(IntEnum):
     ka2 = 46
     ksc = 47
     u2ss = 48
+    k_regular = 49
+    k_glargine = 50
+    k_degludec = 51
+    k_long_transit = 52
 
 
 class F(IntEnum):
@@ -140,6 +153,7 @@ class F(IntEnum):
     interstitial_glucose = 17
     sc_insulin_appearance = 18
     sc_insulin = 19
+    long_acting_appearance = 20
 
 
 N_STATES = len(S)
@@ -189,7 +203,13 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("sc_insulin_1", "Subcutaneous insulin, non-monomeric", "pmol/kg", "subcutis", "Isc1, UVA/Padova SC depot (Dalla Man 2007 GIM; 2014 eq. A16)"),
     Variable("sc_insulin_2", "Subcutaneous insulin, monomeric", "pmol/kg", "subcutis", "Isc2, UVA/Padova SC depot"),
     Variable("interstitial_glucose", "Interstitial glucose mass", "mg/kg", "subcutis", "Gs: glucose seen by subcutaneous sensors (Dalla Man 2014 eq. A17)"),
-    Variable("cum_sc_insulin", "Cumulative subcutaneous insulin delivered", "pmol/kg", "subcutis", "integral of the SC insulin rate"),
+    Variable("cum_sc_insulin", "Cumulative subcutaneous insulin delivered", "pmol/kg", "subcutis", "integral of all SC insulin delivery"),
+    Variable("regular_insulin_1", "Subcutaneous regular insulin, hexameric", "pmol/kg", "subcutis", "regular human insulin depot (design, docs/model.md)"),
+    Variable("regular_insulin_2", "Subcutaneous regular insulin, dissociated", "pmol/kg", "subcutis", "regular human insulin depot"),
+    Variable("glargine_depot", "Subcutaneous glargine, precipitate", "pmol/kg", "subcutis", "glargine-like long-acting depot (design)"),
+    Variable("glargine_tissue", "Subcutaneous glargine, dissolved", "pmol/kg", "subcutis", "glargine-like long-acting depot"),
+    Variable("degludec_depot", "Subcutaneous degludec, multihexamers", "pmol/kg", "subcutis", "degludec-like long-acting depot (design)"),
+    Variable("degludec_tissue", "Subcutaneous degludec, dissolved", "pmol/kg", "subcutis", "degludec-like long-acting depot"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -212,7 +232,8 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("glucose_rate", "Plasma glucose rate of change", "mg/dL/min", "blood", "dG/dt"),
     Variable("interstitial_glucose", "Interstitial glucose", "mg/dL", "subcutis", "Gs/VG: what a CGM sensor reads (simglucose's 'BG')"),
     Variable("sc_insulin_appearance", "Subcutaneous insulin appearance", "pmol/kg/min", "subcutis", "Rai = ka1 Isc1 + ka2 Isc2"),
-    Variable("sc_insulin", "Subcutaneous insulin delivery", "pmol/kg/min", "subcutis", "input: pump or pen"),
+    Variable("sc_insulin", "Subcutaneous insulin delivery", "pmol/kg/min", "subcutis", "input: all products, pump or pen"),
+    Variable("long_acting_appearance", "Basal-analogue insulin appearance", "pmol/kg/min", "subcutis", "glargine + degludec appearance in plasma"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
@@ -310,9 +331,24 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.sc_insulin_1] = disc1
     dy[S.sc_insulin_2] = disc2
     dy[S.interstitial_glucose] = subcutis.interstitial_glucose_derivative(y[S.interstitial_glucose], gp, p[P.ksc])
+    k_reg = p[P.k_regular]
+    dr1, dr2, ra_reg = subcutis.insulin_depot(y[S.regular_insulin_1], y[S.regular_insulin_2], u[U.sc_regular],
+                                              0.9 * k_reg, 0.1 * k_reg, k_reg)
+    dy[S.regular_insulin_1] = dr1
+    dy[S.regular_insulin_2] = dr2
+    dg1, dg2, ra_gla = subcutis.long_acting_depot(y[S.glargine_depot], y[S.glargine_tissue], u[U.sc_glargine],
+                                                  p[P.k_glargine], p[P.k_long_transit])
+    dy[S.glargine_depot] = dg1
+    dy[S.glargine_tissue] = dg2
+    dd1, dd2, ra_deg = subcutis.long_acting_depot(y[S.degludec_depot], y[S.degludec_tissue], u[U.sc_degludec],
+                                                  p[P.k_degludec], p[P.k_long_transit])
+    dy[S.degludec_depot] = dd1
+    dy[S.degludec_tissue] = dd2
+    rai_all = rai + ra_reg + ra_gla + ra_deg
+    sc_all = sc_u + u[U.sc_regular] + u[U.sc_glargine] + u[U.sc_degludec]
 
     iv_i = u[U.iv_insulin]
-    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i + rai)
+    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i + rai_all)
     dy[S.liver_insulin] = dil
     dy[S.plasma_insulin] = dip
 
@@ -326,7 +362,7 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_renal] = renal
     dy[S.cum_iv_glucose] = iv_g
     dy[S.cum_insulin_secretion] = spo
-    dy[S.cum_sc_insulin] = sc_u
+    dy[S.cum_sc_insulin] = sc_all
 
     out[F.glucose] = g
     out[F.insulin] = insulin
@@ -346,8 +382,9 @@ def evaluate(t, y, u, p, dy, out):
     out[F.iv_insulin] = iv_i
     out[F.glucose_rate] = dg_dt
     out[F.interstitial_glucose] = y[S.interstitial_glucose] / vg
-    out[F.sc_insulin_appearance] = rai
-    out[F.sc_insulin] = sc_u
+    out[F.sc_insulin_appearance] = rai_all
+    out[F.sc_insulin] = sc_all
+    out[F.long_acting_appearance] = ra_gla + ra_deg
 
 
 def rhs_numpy(t, y, u, p):

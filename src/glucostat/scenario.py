@@ -161,12 +161,19 @@ class IVInsulinInfusion(_Event):
     rate_mu_per_kg_min: float = Field(gt=0.0, le=20.0, description="Insulin infusion rate [mU/kg/min]")
 
 
+#: Insulin products and the model input each one feeds (docs/model.md, 'Insulin products').
+INSULIN_PRODUCTS = {"rapid": U.sc_insulin, "regular": U.sc_regular, "glargine": U.sc_glargine,
+                    "degludec": U.sc_degludec}
+
+
 class InsulinBolus(_Event):
-    """A subcutaneous insulin bolus [U] (pump or pen), delivered over ``duration_min``
-    (default 1 min, as a pump bolus in one 1-min control step)."""
+    """A subcutaneous insulin dose [U] (pump bolus or pen injection), delivered over
+    ``duration_min`` (default 1 min). ``product``: ``rapid`` (lispro/aspart-like, UVA/Padova
+    kinetics), ``regular`` (human insulin), ``glargine`` or ``degludec`` (basal analogues)."""
 
     type: Literal["insulin_bolus"] = "insulin_bolus"
     units: float = Field(gt=0.0, le=100.0, description="Insulin [U]")
+    product: Literal["rapid", "regular", "glargine", "degludec"] = "rapid"
     duration_min: float = Field(default=1.0, gt=0.0, le=240.0, description="Delivery time [min]")
 
 
@@ -373,7 +380,7 @@ class Scenario(BaseModel):
                 # 1 mU = 6 pmol (1 µU/mL = 6 pmol/L)
                 u[k0:k1, U.iv_insulin] += ev.rate_mu_per_kg_min * PMOL_PER_L_PER_UU_PER_ML
             elif isinstance(ev, InsulinBolus):
-                u[k0:k1, U.sc_insulin] += ev.units * per_kg / ev.duration_min
+                u[k0:k1, INSULIN_PRODUCTS[ev.product]] += ev.units * per_kg / ev.duration_min
             elif isinstance(ev, InsulinInfusion):
                 u[k0:k1, U.sc_insulin] += ev.rate_u_per_h / 60.0 * per_kg
         return CompiledScenario(bps, u, jump, reset)

@@ -83,6 +83,10 @@ def simglucose_patient(name: str) -> Patient:
         "kp4": 0.0, "Kmx": 0.0, "uid_fraction": 1.0, "renal_excretion_enabled": 1.0,
         "first_phase_only_rising": 1.0, "secretion_floor_enabled": 1.0, "egp_nonnegative": 1.0,
     })
+    from ..parameters import load
+
+    for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit"):
+        values[k] = load("dalla-man-2007-normal").values[k]
     sources = {k: SOURCE for k in catalogue()}
     for k in ("HEb", "m6"):
         sources[k] = "m30/(m1 + m30) from simglucose's m30 (constant hepatic clearance)"
@@ -90,6 +94,8 @@ def simglucose_patient(name: str) -> Patient:
         sources[k] = "0: type 1 diabetes, no endogenous insulin secretion (UVA/Padova S2008)"
     for k in ("alpha", "gamma"):
         sources[k] = "unused without secretion"
+    for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit"):
+        sources[k] = "glucostat insulin-product design (not part of simglucose)"
     pset = ParameterSet(
         name=f"simglucose:{name}", title=f"simglucose virtual patient {name} (type 1 diabetes)",
         description="UVA/Padova S2008 virtual patient as distributed with simglucose",

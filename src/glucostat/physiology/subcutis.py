@@ -26,3 +26,20 @@ def insulin_depot(isc1, isc2, rate, kd, ka1, ka2):
 def interstitial_glucose_derivative(gs, gp, ksc):
     """dGs/dt [mg/kg/min] = -ksc (Gs - Gp); ksc = 1/Td, Td ~ 10 min (GIM 2007)."""
     return -ksc * (gs - gp)
+
+
+@njit(cache=True)
+def long_acting_depot(depot, tissue, rate, k_release, k_transit):
+    """(d depot/dt, d tissue/dt, Ra) [pmol/kg/min] of a basal insulin analogue.
+
+    Design proposal (no published parameters; docs/model.md, 'Insulin products'):
+    absorption-limited ("flip-flop") kinetics, as for glargine and degludec, whose
+    terminal half-life reflects slow release from the injection depot::
+
+        d depot/dt = -k_release depot + u;  d tissue/dt = k_release depot - k_transit tissue
+        Ra = k_transit tissue
+
+    with k_release = ln 2 / terminal half-life and a faster tissue transit.
+    """
+    release = k_release * depot
+    return -release + rate, release - k_transit * tissue, k_transit * tissue

@@ -166,3 +166,24 @@ def test_agp_and_figures(tmp_path):
     plot_agp(cl, path=tmp_path / "agp.png")
     plot_cvga(cl, path=tmp_path / "cvga.png")
     assert (tmp_path / "agp.png").stat().st_size > 5000 and (tmp_path / "cvga.png").stat().st_size > 5000
+
+
+def test_mdi_with_pens_and_warmup():
+    """Multiple daily injections: one glargine injection a day (24 x basal rate) plus pen
+    boluses; the pen rounds doses to 0.5 U and never infuses. A 3-day warm-up brings the
+    long-acting regimen to steady state, so fasting glucose stays near the basal target."""
+    from glucostat.devices import Pen
+
+    p = gs.Patient.from_preset("t1d")
+    th = derive_therapy(p)
+    fast = gs.Scenario(duration_min=1440)
+    cl = simulate_closed_loop(p, fast, "mdi", therapy=th, pump="pen", cgm="ideal", warmup_days=3)
+    assert cl.long_acting_u.sum() == pytest.approx(round(24 * th.basal_u_per_h / 0.5) * 0.5)
+    assert cl.basal_u_per_h.max() == 0
+    g = cl.results.get("Plasma glucose [mg/dL]")
+    assert 80 < g.min() and g.max() < 180
+    no_warmup = simulate_closed_loop(p, fast, "mdi", therapy=th, pump="pen", cgm="ideal")
+    assert no_warmup.results.get("Plasma glucose [mg/dL]").max() > g.max()
+    assert Pen().dial(2.26)[0] == 2.5 and Pen().deliver(1.0, 3.0)[0] == 0.0
+    with pytest.raises(InvalidInputError, match="warmup_days"):
+        simulate_closed_loop(p, fast, "mdi", warmup_days=-1)

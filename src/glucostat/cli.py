@@ -191,24 +191,29 @@ def _cohort(name, n):
               help="simglucose's virtual patients (needs `pip install simglucose`).")
 @click.option("--n", "n", type=click.IntRange(1, 100000), default=None, help="Use the first N patients of the cohort.")
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True, help="Days to simulate.")
-@click.option("--controller", type=click.Choice(["basal-bolus", "basal-only", "pid"]), default="basal-bolus",
+@click.option("--controller", type=click.Choice(["basal-bolus", "basal-only", "pid", "mdi"]), default="basal-bolus",
               show_default=True, help="Controller (sees only CGM, announced meals, therapy profile).")
 @click.option("--cgm", "cgm", type=click.Choice(["Dexcom", "GuardianRT", "Navigator", "ideal"]), default="GuardianRT",
               show_default=True, help="CGM sensor preset.")
-@click.option("--pump", type=click.Choice(["generic", "Cozmo", "Insulet"]), default="generic", show_default=True)
+@click.option("--pump", type=click.Choice(["generic", "Cozmo", "Insulet", "pen"]), default=None,
+              help="Insulin device. Default: pen for --controller mdi, else generic pump.")
 @click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True,
               help="Seed of the CGM noise and the random meals.")
 @click.option("--meal", "meals", multiple=True, metavar="TIME=GRAMS[/MIN]",
               help="Fixed daily meals instead of seeded random ones, e.g. --meal 07:00=45.")
+@click.option("--warmup-days", type=click.IntRange(0, 30), default=None,
+              help="Fasting days run first under the same therapy (discarded). Default: 3 for mdi, else 0.")
 @click.option("--therapy", type=click.Choice(["derived", "simglucose"]), default="derived", show_default=True,
               help="derived: basal test + Davidson 2008 rules; simglucose: its Quest.csv CR/CF and u2ss basal.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write metrics.csv, daily_metrics.csv, closed_loop.parquet and figures (trace, AGP, CVGA) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, therapy, out_dir, as_json):
+def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, warmup_days, therapy, out_dir, as_json):
     """Closed-loop type 1 diabetes simulation with consensus CGM metrics per patient and cohort."""
     from .closed_loop import simulate_closed_loop
 
+    if pump is None:
+        pump = "pen" if controller == "mdi" else "generic"
     if cohort and patients:
         raise click.UsageError("give either --patient or --cohort, not both")
     if cohort:
@@ -226,8 +231,10 @@ def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, t
 
         therapies = [derive_therapy(p) for p in plist]
     scen = (Scenario.day(meals=_parse_meals(meals), days=days) if meals else Scenario.random_days(days, seed=seed))
+    if warmup_days is None:
+        warmup_days = 3 if controller == "mdi" else 0
     res = simulate_closed_loop(plist, scen, controller, therapy=therapies, cgm=cgm, pump=pump, seed=seed,
-                               progress=True)
+                               warmup_days=warmup_days, progress=True)
     per_patient = res.metrics()
     cohort_mean = res.cohort_metrics()
     files = {}

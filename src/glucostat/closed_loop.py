@@ -17,12 +17,12 @@ import numpy as np
 
 from . import cgm_metrics
 from .control import Controller, Observation, controller_from_name
-from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pump, TherapyProfile
+from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
 from .errors import InvalidInputError, UnknownNameError
 from .model import N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, P, S, U
 from .patients import Patient, resolve
 from .results import Results
-from .scenario import Meal, Scenario
+from .scenario import INSULIN_PRODUCTS, Meal, Scenario
 from .simulation import DEFAULT_ATOL, DEFAULT_H_MAX_MIN, DEFAULT_RTOL, MAX_STEPS, _labels
 from .solver import STATUS_MESSAGES, STATUS_OK, integrate
 from .units import PMOL_PER_U
@@ -37,6 +37,7 @@ class ClosedLoopResults:
     cgm_mg_dl: np.ndarray  # (n_patients, n_control)
     basal_u_per_h: np.ndarray
     bolus_u: np.ndarray
+    long_acting_u: np.ndarray
     announced_carbs_g: np.ndarray
     pump_notes: tuple[tuple[str, ...], ...]
     therapy: tuple[TherapyProfile, ...]
@@ -65,7 +66,8 @@ class ClosedLoopResults:
         for i, name in enumerate(self.patients):
             t, g = self.glucose(signal, i)
             m = cgm_metrics.consensus_metrics(g[:-1] if signal == "cgm" else g)
-            m["Total insulin [U]"] = float(self.basal_u_per_h[i, :-1].sum() * self._step_h + self.bolus_u[i].sum())
+            m["Total insulin [U]"] = float(self.basal_u_per_h[i, :-1].sum() * self._step_h + self.bolus_u[i].sum()
+                                           + self.long_acting_u[i].sum())
             m["Pump clips [1]"] = float(len(self.pump_notes[i]))
             rows.append({"Patient": name, **m})
         return pd.DataFrame(rows).set_index("Patient")
@@ -104,9 +106,10 @@ def simulate_closed_loop(
     controller: Controller | str = "basal-bolus",
     therapy: TherapyProfile | Sequence[TherapyProfile] | None = None,
     cgm: CGM | str = "GuardianRT",
-    pump: Pump | str = "generic",
+    pump: Pump | Pen | str = "generic",
     seed: int | None = 0,
     dt_min: float = 1.0,
+    warmup_days: int = 0,
     progress: bool = False,
 ) -> ClosedLoopResults:
     """Run patients in closed loop through a scenario.
@@ -114,7 +117,9 @@ def simulate_closed_loop(
     ``therapy`` defaults to :func:`glucostat.therapy.derive_therapy` for each patient.
     ``seed`` seeds the CGM noise; each patient gets an independent stream spawned from it,
     so the same seed gives the same numbers. Insulin in the scenario itself (events)
-    adds to what the pump delivers.
+    adds to what the pump delivers. ``warmup_days`` fasting days under the same therapy
+    and devices are run first (and discarded), e.g. to bring a long-acting insulin
+    regimen to steady state.
     """
     from .therapy import derive_therapy
 
@@ -141,6 +146,8 @@ def simulate_closed_loop(
             raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise InvalidInputError("seed", seed, "a non-negative integer or None")
+    if not isinstance(warmup_days, (int, np.integer)) or not 0 <= warmup_days <= 30:
+        raise InvalidInputError("warmup_days", warmup_days, "an integer from 0 to 30")
     if not (math.isfinite(dt_min) and 0 < dt_min <= cgm.sample_time_min):
         raise InvalidInputError("dt_min", dt_min, f"a number in (0, {cgm.sample_time_min:g}] (the CGM period)")
 
@@ -158,6 +165,7 @@ def simulate_closed_loop(
     cgm_trace = np.full((n_pat, n_ctrl), np.nan)
     basal = np.zeros((n_pat, n_ctrl))
     bolus = np.zeros((n_pat, n_ctrl))
+    long_acting = np.zeros((n_pat, n_ctrl))
     carbs = np.zeros((n_pat, n_ctrl))
     notes_all, status = [], []
     iterator = range(n_pat)
@@ -169,31 +177,26 @@ def simulate_closed_loop(
         pat, th = plist[i], therapies[i]
         bw = pat.body_weight_kg
         p = pat.parameter_vector()
-        comp = scenario.compile(bw)
-        noise = cgm.noise_trace(control_t, rngs[i])
         y = np.array(pat.initial_state, dtype=float)
         cstate = controller.initial_state(th)
-        notes = []
-        code = STATUS_OK
-        t_fail = 0.0
-        for k in range(n_ctrl):
-            t0 = control_t[k]
-            ig = y[S.interstitial_glucose] / p[P.VG]
-            reading = float(cgm.read(ig, noise[k]))
-            cgm_trace[i, k] = reading
-            if k == n_ctrl - 1:
-                basal[i, k] = basal[i, k - 1] if k else 0.0  # the rate in force at the end
-                break
-            t1 = control_t[k + 1]
-            ann = sum(g for (ta, g) in announcements if t0 <= ta < t1)
-            carbs[i, k] = ann
-            action, cstate = controller.step(Observation(t0, reading, ann, th, ts), cstate)
-            b, bol, n = pump.deliver(action.basal_u_per_h, action.bolus_u)
-            notes.extend(f"t={t0:g} min: {x}" for x in n)
-            basal[i, k], bolus[i, k] = b, bol
-            y, code, t_fail = _advance(y, p, comp, t0, t1, b, bol, bw, out_t, states[i], outputs[i])
+        notes: list[str] = []
+        code, t_fail = STATUS_OK, 0.0
+        if warmup_days:
+            # fasting days under the same therapy and devices, ideal sensor; only the end state is kept
+            wt = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)
+            wo = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)
+            scratch = _Rows(wt.size, wo.size)
+            empty = Scenario(duration_min=warmup_days * 1440.0).compile(bw)
+            y, cstate, code, t_fail = _loop(y, cstate, p, empty, wt, wo, np.zeros(wt.size), [], controller, th,
+                                            CGM_PRESETS["ideal"], pump, bw, ts, scratch, [])
             if code != STATUS_OK:
-                break
+                t_fail -= warmup_days * 1440.0
+        if code == STATUS_OK:
+            rows = _Rows(n_ctrl, out_t.size, cgm_trace[i], basal[i], bolus[i], long_acting[i], carbs[i], states[i],
+                         outputs[i])
+            y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile(bw), control_t, out_t,
+                                            cgm.noise_trace(control_t, rngs[i]), announcements, controller, th, cgm,
+                                            pump, bw, ts, rows, notes)
         msg = STATUS_MESSAGES[code] if code == STATUS_OK else f"{STATUS_MESSAGES[code]} at t = {t_fail:.1f} min"
         status.append(msg)
         notes_all.append(tuple(notes))
@@ -209,18 +212,64 @@ def simulate_closed_loop(
             "patients": [{"label": labels[i], "parameter_set": p.parameter_set.name} for i, p in enumerate(plist)],
         },
     )
-    return ClosedLoopResults(res, control_t, cgm_trace, basal, bolus, carbs, tuple(notes_all), tuple(therapies), seed,
+    return ClosedLoopResults(res, control_t, cgm_trace, basal, bolus, long_acting, carbs, tuple(notes_all),
+                             tuple(therapies), seed,
                              getattr(controller, "name", type(controller).__name__), cgm.name)
 
 
-def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, outputs_i):
-    """Integrate from t0 to t1 with the pump's insulin; fill outputs on [t0, t1)."""
+class _Rows:
+    """Where one patient's loop writes its records (views into the cohort arrays, or scratch)."""
+
+    def __init__(self, n_ctrl, n_out, cgm=None, basal=None, bolus=None, long_acting=None, carbs=None, states=None,
+                 outputs=None):
+        z = np.zeros
+        self.cgm = z(n_ctrl) if cgm is None else cgm
+        self.basal = z(n_ctrl) if basal is None else basal
+        self.bolus = z(n_ctrl) if bolus is None else bolus
+        self.long_acting = z(n_ctrl) if long_acting is None else long_acting
+        self.carbs = z(n_ctrl) if carbs is None else carbs
+        self.states = np.full((n_out, N_STATES), np.nan) if states is None else states
+        self.outputs = np.full((n_out, N_OUTPUTS), np.nan) if outputs is None else outputs
+
+
+def _loop(y, cstate, p, comp, control_t, out_t, noise, announcements, controller, th, cgm, pump, bw, ts, rows, notes):
+    """Sensor -> controller -> device -> physiology over the control instants; returns the end state."""
+    n_ctrl = control_t.size
+    code, t_fail = STATUS_OK, 0.0
+    for k in range(n_ctrl):
+        t0 = control_t[k]
+        reading = float(cgm.read(y[S.interstitial_glucose] / p[P.VG], noise[k]))
+        rows.cgm[k] = reading
+        if k == n_ctrl - 1:
+            rows.basal[k] = rows.basal[k - 1] if k else 0.0  # the rate in force at the end
+            break
+        t1 = control_t[k + 1]
+        ann = sum(g for (ta, g) in announcements if t0 <= ta < t1)
+        rows.carbs[k] = ann
+        action, cstate = controller.step(Observation(t0, reading, ann, th, ts), cstate)
+        b, bol, n = pump.deliver(action.basal_u_per_h, action.bolus_u)
+        la = 0.0
+        if action.long_acting_u:
+            la, n2 = (pump if isinstance(pump, Pen) else Pen()).dial(action.long_acting_u, "long-acting dose")
+            n = n + n2
+        notes.extend(f"t={t0:g} min: {x}" for x in n)
+        rows.basal[k], rows.bolus[k], rows.long_acting[k] = b, bol, la
+        y, code, t_fail = _advance(y, p, comp, t0, t1, b, bol, bw, out_t, rows.states, rows.outputs, la,
+                                   action.long_acting_product)
+        if code != STATUS_OK:
+            break
+    return y, cstate, code, t_fail
+
+
+def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, outputs_i, long_acting_u=0.0,
+             long_acting_product="glargine"):
+    """Integrate from t0 to t1 with the device's insulin; fill outputs on [t0, t1)."""
     per_kg = PMOL_PER_U / bw
     bps = comp.breakpoints
     pts = {t0, t1}
     pts.update(b for b in bps if t0 < b < t1)
     bolus_end = min(t1, t0 + 1.0)
-    if bolus_u > 0:
+    if bolus_u > 0 or long_acting_u > 0:
         pts.add(bolus_end)
     pts = np.array(sorted(pts))
     nseg = pts.size - 1
@@ -238,6 +287,8 @@ def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, output
         u[j, U.sc_insulin] += basal_u_h / 60.0 * per_kg
         if bolus_u > 0 and a < bolus_end:
             u[j, U.sc_insulin] += bolus_u / (bolus_end - t0) * per_kg
+        if long_acting_u > 0 and a < bolus_end:
+            u[j, INSULIN_PRODUCTS[long_acting_product]] += long_acting_u / (bolus_end - t0) * per_kg
     last = t1 >= out_t[-1] - 1e-9
     sel = (out_t >= t0) & ((out_t <= t1) if last else (out_t < t1))
     t_eval = np.append(out_t[sel], t1)

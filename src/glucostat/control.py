@@ -27,10 +27,13 @@ class Observation:
 
 @dataclass(frozen=True)
 class Action:
-    """Insulin requested from the pump: basal rate [U/h] and a bolus [U]."""
+    """Insulin requested: a basal rate [U/h] and a rapid-acting bolus [U] (pump or pen), and
+    optionally a long-acting injection [U] of ``long_acting_product`` (pen)."""
 
     basal_u_per_h: float
     bolus_u: float = 0.0
+    long_acting_u: float = 0.0
+    long_acting_product: str = "glargine"
 
 
 class Controller(Protocol):
@@ -119,7 +122,34 @@ class PID:
         return Action(basal, bolus), (integral, e)
 
 
-CONTROLLERS = {"basal-bolus": BasalBolus, "basal-only": BasalOnly, "pid": PID}
+@dataclass(frozen=True)
+class MDI:
+    """Multiple daily injections with pens: one long-acting injection a day at
+    ``injection_time_min`` (time of day) of 24 x the profile's basal rate, and rapid-acting
+    meal boluses (carbs/CR plus correction) at announced meals. No pump infusion."""
+
+    long_acting_product: str = "glargine"
+    injection_time_min: float = 22 * 60.0
+    name: str = "mdi"
+
+    def __post_init__(self):
+        if self.long_acting_product not in ("glargine", "degludec"):
+            raise InvalidInputError("MDI.long_acting_product", self.long_acting_product, "'glargine' or 'degludec'")
+        if not 0 <= self.injection_time_min < 1440:
+            raise InvalidInputError("MDI.injection_time_min", self.injection_time_min, "a time of day in [0, 1440) min")
+
+    def initial_state(self, therapy):
+        return None
+
+    def step(self, obs, state):
+        tod = obs.time_min % 1440.0
+        inject = tod <= self.injection_time_min < tod + obs.sample_time_min
+        bolus = meal_bolus_u(obs.announced_carbs_g, obs.cgm_mg_dl, obs.therapy) if obs.announced_carbs_g > 0 else 0.0
+        dose = 24.0 * obs.therapy.basal_u_per_h if inject else 0.0
+        return Action(0.0, bolus, dose, self.long_acting_product), state
+
+
+CONTROLLERS = {"basal-bolus": BasalBolus, "basal-only": BasalOnly, "pid": PID, "mdi": MDI}
 
 
 def controller_from_name(name: str) -> Controller:

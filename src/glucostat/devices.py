@@ -122,11 +122,50 @@ class Pump:
         return out[0], out[1], notes
 
 
+@dataclass(frozen=True)
+class Pen:
+    """Insulin pens for multiple daily injections: doses dialled in ``increment_u`` steps
+    (rounded to the nearest step, as a patient dials), at most ``max_dose_u`` per injection.
+    A pen cannot infuse: a basal-rate request is noted and delivered as 0."""
+
+    name: str = "pen"
+    increment_u: float = 0.5
+    max_dose_u: float = 80.0
+
+    def __post_init__(self):
+        for f in ("increment_u", "max_dose_u"):
+            v = getattr(self, f)
+            if not (math.isfinite(v) and v > 0):
+                raise InvalidInputError(f"Pen.{f}", v, "a positive number")
+
+    def dial(self, units: float, label: str = "dose") -> tuple[float, list[str]]:
+        try:
+            v = float(units)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"controller {label}", units, "a finite, non-negative number") from None
+        if not math.isfinite(v):
+            raise InvalidInputError(f"controller {label}", units, "a finite, non-negative number")
+        notes = []
+        if v < 0:
+            notes.append(f"{label} {v:g} < 0 clipped to 0")
+            v = 0.0
+        if v > self.max_dose_u:
+            notes.append(f"{label} {v:g} above pen maximum {self.max_dose_u:g}, clipped")
+            v = self.max_dose_u
+        return round(v / self.increment_u) * self.increment_u, notes
+
+    def deliver(self, basal_u_per_h: float, bolus_u: float) -> tuple[float, float, list[str]]:
+        notes = [f"basal {basal_u_per_h:g} U/h requested from a pen, not delivered"] if basal_u_per_h else []
+        bolus, n = self.dial(bolus_u, "bolus")
+        return 0.0, bolus, notes + n
+
+
 #: Presets with the limits of simglucose's pump_params.csv.
 PUMP_PRESETS = {
     "Cozmo": Pump("Cozmo", 0.05, 35.0, 0.05, 75.0),
     "Insulet": Pump("Insulet", 0.05, 30.0, 0.05, 30.0),
     "generic": Pump(),
+    "pen": Pen(),
 }
 
 

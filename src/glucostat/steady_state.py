@@ -58,24 +58,7 @@ def derive_basal(values: Mapping[str, float], derive: bool, type1: bool = False
         changed["m2"] = (v["m2"], m2)
         v["m4"], v["m2"] = m4, m2
     ilb = ipb * (v["m2"] + v["m4"]) / v["m1"]
-    gpb = v["Gb"] * v["VG"]
-    eb = v["renal_excretion_enabled"] * v["ke1"] * max(0.0, gpb - v["ke2"])
-    gtb = (v["Fcns"] + eb - v["EGPb"] + v["k1"] * gpb) / v["k2"]
-    if derive:
-        vm0 = (v["EGPb"] - v["Fcns"] - eb) * (v["Km0"] + gtb) / gtb / v["uid_fraction"]
-        kp1 = v["EGPb"] + v["kp2"] * gpb + v["kp3"] * v["Ib"] + v["kp4"] * ipob
-        changed["Vm0"] = (v["Vm0"], vm0)
-        changed["kp1"] = (v["kp1"], kp1)
-        v["Vm0"], v["kp1"] = vm0, kp1
-    y0 = np.zeros(N_STATES)
-    y0[S.plasma_glucose] = gpb
-    y0[S.tissue_glucose] = gtb
-    y0[S.plasma_insulin] = ipb
-    y0[S.liver_insulin] = ilb
-    y0[S.insulin_signal_1] = v["Ib"]
-    y0[S.insulin_signal_liver] = v["Ib"]
-    y0[S.portal_insulin] = ipob
-    y0[S.interstitial_glucose] = gpb
+    y0 = _glucose_balance_and_state(v, derive, changed, ipb, ilb, ipob)
     return v, y0, changed
 
 
@@ -101,12 +84,21 @@ def _derive_type1(v: dict, derive: bool, changed: dict):
     u2ss = (v["m2"] + v["m4"]) * ipb - v["m1"] * ilb
     changed["u2ss"] = (v.get("u2ss", 0.0), u2ss)
     v["u2ss"] = u2ss
+    y0 = _glucose_balance_and_state(v, derive, changed, ipb, ilb, 0.0)
+    y0[S.sc_insulin_1] = u2ss / (v["kd"] + v["ka1"])
+    y0[S.sc_insulin_2] = v["kd"] * y0[S.sc_insulin_1] / v["ka2"]
+    return v, y0, changed
+
+
+def _glucose_balance_and_state(v: dict, derive: bool, changed: dict, ipb: float, ilb: float, ipob: float) -> np.ndarray:
+    """Steps 4-6: basal glucose masses, the re-derived Vm0 and kp1 (with ``derive``), and the
+    basal state vector for the given plasma, liver and portal insulin."""
     gpb = v["Gb"] * v["VG"]
     eb = v["renal_excretion_enabled"] * v["ke1"] * max(0.0, gpb - v["ke2"])
     gtb = (v["Fcns"] + eb - v["EGPb"] + v["k1"] * gpb) / v["k2"]
     if derive:
         vm0 = (v["EGPb"] - v["Fcns"] - eb) * (v["Km0"] + gtb) / gtb / v["uid_fraction"]
-        kp1 = v["EGPb"] + v["kp2"] * gpb + v["kp3"] * v["Ib"]
+        kp1 = v["EGPb"] + v["kp2"] * gpb + v["kp3"] * v["Ib"] + v["kp4"] * ipob
         changed["Vm0"] = (v["Vm0"], vm0)
         changed["kp1"] = (v["kp1"], kp1)
         v["Vm0"], v["kp1"] = vm0, kp1
@@ -118,6 +110,5 @@ def _derive_type1(v: dict, derive: bool, changed: dict):
     y0[S.liver_insulin] = ilb
     y0[S.insulin_signal_1] = v["Ib"]
     y0[S.insulin_signal_liver] = v["Ib"]
-    y0[S.sc_insulin_1] = u2ss / (v["kd"] + v["ka1"])
-    y0[S.sc_insulin_2] = v["kd"] * y0[S.sc_insulin_1] / v["ka2"]
-    return v, y0, changed
+    y0[S.portal_insulin] = ipob
+    return y0

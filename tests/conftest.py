@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests never read ../shared: reference numbers are recorded inline
+"""Shared fixtures. Tests read nothing outside this repository: reference numbers are recorded inline
 with how they were obtained."""
 
 import matplotlib

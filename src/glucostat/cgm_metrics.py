@@ -15,7 +15,6 @@ Times in range are fractions of the readings (equally spaced samples), reported 
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -113,13 +112,6 @@ def daily_metrics(time_min: Sequence[float], glucose_mg_dl: Sequence[float]):
         if sel.sum() >= 2:
             rows.append({"Day": int(d), **consensus_metrics(g[sel])})
     return pd.DataFrame(rows).set_index("Day")
-
-
-def is_finite_number(x) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 #: Control-variability grid (Magni L et al. Evaluating the efficacy of closed-loop glucose

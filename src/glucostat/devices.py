@@ -102,22 +102,11 @@ class Pump:
         A NaN or infinite request is a controller bug and raises; negative requests
         deliver 0 and values above the limits deliver the limit, each noted.
         """
-        notes = []
+        notes: list[str] = []
         out = []
         for label, v, inc, vmax in (("basal", basal_u_per_h, self.basal_increment_u_per_h, self.max_basal_u_per_h),
                                     ("bolus", bolus_u, self.bolus_increment_u, self.max_bolus_u)):
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise InvalidInputError(f"controller {label}", v, "a finite, non-negative number") from None
-            if not math.isfinite(v):
-                raise InvalidInputError(f"controller {label}", v, "a finite, non-negative number")
-            if v < 0:
-                notes.append(f"{label} {v:g} < 0 clipped to 0")
-                v = 0.0
-            if v > vmax:
-                notes.append(f"{label} {v:g} above pump maximum {vmax:g}, clipped")
-                v = vmax
+            v = _clip_request(label, v, vmax, "pump", notes)
             out.append(math.floor(v / inc + 1e-9) * inc)
         return out[0], out[1], notes
 
@@ -139,25 +128,31 @@ class Pen:
                 raise InvalidInputError(f"Pen.{f}", v, "a positive number")
 
     def dial(self, units: float, label: str = "dose") -> tuple[float, list[str]]:
-        try:
-            v = float(units)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"controller {label}", units, "a finite, non-negative number") from None
-        if not math.isfinite(v):
-            raise InvalidInputError(f"controller {label}", units, "a finite, non-negative number")
-        notes = []
-        if v < 0:
-            notes.append(f"{label} {v:g} < 0 clipped to 0")
-            v = 0.0
-        if v > self.max_dose_u:
-            notes.append(f"{label} {v:g} above pen maximum {self.max_dose_u:g}, clipped")
-            v = self.max_dose_u
+        notes: list[str] = []
+        v = _clip_request(label, units, self.max_dose_u, "pen", notes)
         return round(v / self.increment_u) * self.increment_u, notes
 
     def deliver(self, basal_u_per_h: float, bolus_u: float) -> tuple[float, float, list[str]]:
         notes = [f"basal {basal_u_per_h:g} U/h requested from a pen, not delivered"] if basal_u_per_h else []
         bolus, n = self.dial(bolus_u, "bolus")
         return 0.0, bolus, notes + n
+
+
+def _clip_request(label: str, value, maximum: float, device: str, notes: list[str]) -> float:
+    """A controller's request as a float within [0, maximum]; NaN/inf raise, clips are noted."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"controller {label}", value, "a finite, non-negative number") from None
+    if not math.isfinite(v):
+        raise InvalidInputError(f"controller {label}", value, "a finite, non-negative number")
+    if v < 0:
+        notes.append(f"{label} {v:g} < 0 clipped to 0")
+        return 0.0
+    if v > maximum:
+        notes.append(f"{label} {v:g} above {device} maximum {maximum:g}, clipped")
+        return maximum
+    return v
 
 
 #: Presets with the limits of simglucose's pump_params.csv.

@@ -258,7 +258,7 @@ def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, w
         _emit_json({
             "controller": controller, "cgm": cgm, "pump": pump, "seed": seed, "days": days,
             "scenario": scen.to_dict(),
-            "therapy": {p: {k: v for k, v in t.__dict__.items() if k != "notes"} for p, t in zip(res.patients, res.therapy)},
+            "therapy": {p: t.to_dict() for p, t in zip(res.patients, res.therapy)},
             "patients": {p: row.to_dict() for p, row in per_patient.iterrows()},
             "cohort": cohort_mean,
             "status": dict(zip(res.patients, res.results.status)),

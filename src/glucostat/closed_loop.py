@@ -19,12 +19,12 @@ from . import cgm_metrics
 from .control import Controller, Observation, controller_from_name
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
 from .errors import InvalidInputError, UnknownNameError
-from .model import N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, P, S, U
+from .model import N_OUTPUTS, N_STATES, P, S, U
 from .patients import Patient, resolve
 from .results import Results
 from .scenario import INSULIN_PRODUCTS, Meal, Scenario
 from .simulation import DEFAULT_ATOL, DEFAULT_H_MAX_MIN, DEFAULT_RTOL, MAX_STEPS, _labels
-from .solver import STATUS_MESSAGES, STATUS_OK, integrate
+from .solver import STATUS_MESSAGES, STATUS_OK, clip_roundoff, integrate
 from .units import PMOL_PER_U
 
 
@@ -92,6 +92,15 @@ class ClosedLoopResults:
         return float(self.control_time_min[1] - self.control_time_min[0]) / 60.0
 
 
+def _preset(field_name, value, presets):
+    """A device object, or the preset of that name."""
+    if not isinstance(value, str):
+        return value
+    if value not in presets:
+        raise UnknownNameError(field_name, value, presets)
+    return presets[value]
+
+
 def _announcements(scenario: Scenario) -> list[tuple[float, float]]:
     out = []
     for ev in scenario.events:
@@ -128,14 +137,8 @@ def simulate_closed_loop(
     plist = [resolve(p) for p in patients]
     if isinstance(controller, str):
         controller = controller_from_name(controller)
-    if isinstance(cgm, str):
-        if cgm not in CGM_PRESETS:
-            raise UnknownNameError("cgm", cgm, CGM_PRESETS)
-        cgm = CGM_PRESETS[cgm]
-    if isinstance(pump, str):
-        if pump not in PUMP_PRESETS:
-            raise UnknownNameError("pump", pump, PUMP_PRESETS)
-        pump = PUMP_PRESETS[pump]
+    cgm = _preset("cgm", cgm, CGM_PRESETS)
+    pump = _preset("pump", pump, PUMP_PRESETS)
     if therapy is None:
         therapies = [derive_therapy(p) for p in plist]
     elif isinstance(therapy, TherapyProfile):
@@ -183,11 +186,10 @@ def simulate_closed_loop(
         code, t_fail = STATUS_OK, 0.0
         if warmup_days:
             # fasting days under the same therapy and devices, ideal sensor; only the end state is kept
-            wt = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)
-            wo = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)
-            scratch = _Rows(wt.size, wo.size)
+            wt = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)  # control and output grid alike
+            scratch = _Rows(wt.size, wt.size)
             empty = Scenario(duration_min=warmup_days * 1440.0).compile(bw)
-            y, cstate, code, t_fail = _loop(y, cstate, p, empty, wt, wo, np.zeros(wt.size), [], controller, th,
+            y, cstate, code, t_fail = _loop(y, cstate, p, empty, wt, wt, np.zeros(wt.size), [], controller, th,
                                             CGM_PRESETS["ideal"], pump, bw, ts, scratch, [])
             if code != STATUS_OK:
                 t_fail -= warmup_days * 1440.0
@@ -208,7 +210,7 @@ def simulate_closed_loop(
             "mode": "closed loop", "controller": getattr(controller, "name", type(controller).__name__),
             "controller_config": repr(controller), "cgm": repr(cgm), "pump": repr(pump), "seed": seed,
             "scenario": scenario.to_dict(),
-            "therapy": [{k: v for k, v in t.__dict__.items() if k != "notes"} for t in therapies],
+            "therapy": [t.to_dict() for t in therapies],
             "patients": [{"label": labels[i], "parameter_set": p.parameter_set.name} for i, p in enumerate(plist)],
         },
     )
@@ -294,7 +296,7 @@ def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, output
     t_eval = np.append(out_t[sel], t1)
     ys, outs, code, t_stop, _ = integrate(y, p, pts, u, jumps, reset, t_eval, DEFAULT_RTOL, DEFAULT_ATOL,
                                           DEFAULT_H_MAX_MIN, MAX_STEPS)
-    np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -1e3 * DEFAULT_ATOL))
+    clip_roundoff(ys, DEFAULT_ATOL)
     idx = np.nonzero(sel)[0]
     states_i[idx] = ys[:-1]
     outputs_i[idx] = outs[:-1]

@@ -183,6 +183,10 @@ class TherapyProfile:
             if not (math.isfinite(v) and lo <= v <= hi):
                 raise InvalidInputError(f"TherapyProfile.{f}", v, f"a number in [{lo}, {hi}]")
 
+    def to_dict(self) -> dict:
+        """The settings (without the free-form notes), JSON-ready."""
+        return {k: v for k, v in self.__dict__.items() if k != "notes"}
+
     @property
     def total_daily_basal_u(self) -> float:
         return 24.0 * self.basal_u_per_h

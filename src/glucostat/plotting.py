@@ -40,11 +40,7 @@ def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = N
     """
     if kind not in KINDS:
         raise InvalidInputError("kind", kind, ", ".join(KINDS))
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     n_pat = len(res.patients)
     rows = 1 + (n_pat if kind == "overview" else 0)
@@ -87,23 +83,12 @@ def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = N
         ax.set_xticks(ticks)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    if path is not None:
-        from .results import _atomic_write
-
-        path = Path(path)
-        fmt = path.suffix.lstrip(".").lower() or "png"
-        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_closed_loop(cl, path: str | os.PathLike | None = None, max_patients: int = 6):
     """Per patient: CGM and true interstitial glucose with meals, and insulin delivered."""
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     n = min(len(cl.patients), max_patients)
     fig, axes = plt.subplots(n, 1, figsize=(12, 3.0 * n), squeeze=False, sharex=True)
@@ -129,23 +114,13 @@ def plot_closed_loop(cl, path: str | os.PathLike | None = None, max_patients: in
         ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
     axes[-1, 0].set_xlabel("Time [h]")
     fig.tight_layout()
-    if path is not None:
-        from .results import _atomic_write
-
-        path = Path(path)
-        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png"))
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_agp(cl, patient: int | None = None, signal: str = "cgm", path: str | os.PathLike | None = None):
     """Ambulatory glucose profile (5/25/50/75/95th percentiles by time of day) of one patient,
     or of the whole cohort pooled when ``patient`` is None."""
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     from .cgm_metrics import agp_percentiles
 
@@ -176,11 +151,7 @@ def plot_agp(cl, patient: int | None = None, signal: str = "cgm", path: str | os
 
 def plot_cvga(cl, signal: str = "cgm", path: str | os.PathLike | None = None):
     """Control-variability grid analysis (Magni et al. 2008): one point per patient."""
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     from .cgm_metrics import cvga_point, cvga_zone
 
@@ -208,13 +179,26 @@ def plot_cvga(cl, signal: str = "cgm", path: str | os.PathLike | None = None):
     return _finish(fig, path)
 
 
+def _pyplot(path):
+    """matplotlib.pyplot, on the non-interactive Agg backend when the figure goes to a file."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _finish(fig, path):
+    """Save the figure atomically when a path is given (format from the suffix) and close it."""
     if path is not None:
         import matplotlib.pyplot as plt
 
         from .results import _atomic_write
 
         path = Path(path)
-        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png"))
+        fmt = path.suffix.lstrip(".").lower() or "png"
+        _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
         plt.close(fig)
     return fig

@@ -87,7 +87,7 @@ class _Eaten(_Event):
         if dur <= 0:
             return [(self.time, self.time, grams)]
         chunks, k = [], 0
-        while self.time + k < self.time + dur - 1e-9:
+        while k < dur - 1e-9:
             a = self.time + k
             b = min(self.time + k + 1.0, self.time + dur)
             chunks.append((a, b, grams * (b - a) / dur))
@@ -236,8 +236,7 @@ class Scenario(BaseModel):
         """
         if meals is None:
             meals = {"07:00": 50, "12:00": 70, "18:00": 80}
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
-            raise ValueError(f"days: got {days!r}; allowed: an integer from 1 to 366")
+        _check_days(days)
         items = []
         for t, spec in meals.items():
             grams, dur = (spec if isinstance(spec, (tuple, list)) else (spec, duration_min))
@@ -269,8 +268,7 @@ class Scenario(BaseModel):
         """
         from scipy.stats import truncnorm
 
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
-            raise InvalidInputError("days", days, "an integer from 1 to 366")
+        _check_days(days)
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise InvalidInputError("seed", seed, "a non-negative integer")
         rng = np.random.default_rng(seed)
@@ -384,6 +382,11 @@ class Scenario(BaseModel):
             elif isinstance(ev, InsulinInfusion):
                 u[k0:k1, U.sc_insulin] += ev.rate_u_per_h / 60.0 * per_kg
         return CompiledScenario(bps, u, jump, reset)
+
+
+def _check_days(days) -> None:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+        raise InvalidInputError("days", days, "an integer from 1 to 366")
 
 
 class CompiledScenario:

@@ -14,7 +14,7 @@ from .model import N_STATES, NONNEGATIVE_STATES, S
 from .patients import Patient, resolve
 from .results import Results
 from .scenario import Scenario
-from .solver import STATUS_MESSAGES, STATUS_OK, integrate
+from .solver import STATUS_MESSAGES, STATUS_OK, clip_roundoff, integrate
 
 MODEL_NAME = "glucostat organ model: Dalla Man, Rizza & Cobelli 2007 meal model (doi:10.1109/TBME.2007.893506)"
 
@@ -125,8 +125,7 @@ def simulate(
             y0, pat.parameter_vector(), compiled.breakpoints, compiled.inputs, compiled.jumps,
             compiled.meal_reset, times, rtol, atol, DEFAULT_H_MAX_MIN, MAX_STEPS,
         )
-        # round-off below the tolerance is not a negative concentration
-        np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -1e3 * atol))
+        clip_roundoff(ys, atol)  # round-off below the tolerance is not a negative concentration
         if outputs is None:
             outputs = np.empty((n_pat, times.size, outs.shape[1]))
         states[i] = ys

@@ -229,6 +229,15 @@ def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol,
     return ys, outs, status, t, n_acc
 
 
+def clip_roundoff(ys, atol):
+    """Set masses/concentrations that are negative only by round-off (above -1e3 atol) to 0, in place.
+
+    Larger negatives are not touched: the kernel reports them as a failure status.
+    """
+    np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -1e3 * atol))
+    return ys
+
+
 def integrate_reference(y0, p, compiled, t_eval, rtol=1e-10, atol=1e-10, method="DOP853"):
     """Reference solution with :func:`scipy.integrate.solve_ivp`, segment by segment.
 

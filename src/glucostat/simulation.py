@@ -11,7 +11,7 @@ import numpy as np
 from . import __version__
 from .errors import InvalidInputError, UnknownNameError
 from .model import N_STATES, NONNEGATIVE_STATES, S
-from .patients import Patient, resolve
+from .patients import PRESETS, Patient, resolve
 from .results import Results
 from .scenario import Scenario
 from .solver import STATUS_MESSAGES, STATUS_OK, clip_roundoff, integrate
@@ -169,7 +169,8 @@ def simulate(
 def _labels(plist: list[Patient]) -> list[str]:
     labels = []
     for p in plist:
-        base = p.name if not p.overrides else f"{p.name}*"
+        # a preset with overrides is marked; patients named by their maker (cohorts) keep their name
+        base = f"{p.name}*" if p.overrides and p.name in PRESETS else p.name
         label, k = base, 2
         while label in labels:
             label = f"{base}#{k}"

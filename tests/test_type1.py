@@ -189,3 +189,40 @@ def test_mdi_with_pens_and_warmup():
     assert Pen().dial(2.26)[0] == 2.5 and Pen().deliver(1.0, 3.0)[0] == 0.0
     with pytest.raises(InvalidInputError, match="warmup_days"):
         simulate_closed_loop(p, fast, "mdi", warmup_days=-1)
+
+
+def _ar2_variance(a1, a2, var):
+    """Stationary variance of x_k = a1 x_{k-1} + a2 x_{k-2} + w_k (Box & Jenkins)."""
+    return var * (1 - a2) / ((1 + a2) * ((1 - a2) ** 2 - a1**2))
+
+
+def test_facchinetti_2014_sensor_error():
+    """Facchinetti et al. 2014 (IEEE TBME 61:620): CGM = a(t) IG + b(t) + v + cc. With the
+    population-mean calibration error the bias at IG = 120 is (1.1 - 1) 120 - 14.8 = -2.8 mg/dL
+    right after calibration; the noise variance is that of the two AR(2) processes."""
+    from glucostat.devices import FACCHINETTI_2014 as F
+
+    cgm = CGM_PRESETS["SEVENPlus"]
+    t = np.arange(0, 60 * 1440, 5.0)
+    off = cgm.noise_trace(t, np.random.default_rng(1))
+    assert np.array_equal(off, cgm.noise_trace(t, np.random.default_rng(1)))
+    assert not np.array_equal(off, cgm.noise_trace(t, np.random.default_rng(2)))
+    gain = cgm.gain_trace(t)
+    assert gain[0] == pytest.approx(1.1) and gain.max() < 1.1 + 2e-4  # drift restarts every 12 h
+    td = np.mod(t, 720.0) / 1440.0
+    drift_free = off - (F["b0"] + F["b1"] * td)
+    expected_var = _ar2_variance(F["v_a1"], F["v_a2"], F["v_var"]) + _ar2_variance(F["cc_a1"], F["cc_a2"], F["cc_var"])
+    assert drift_free.var() == pytest.approx(expected_var, rel=0.15)
+    assert abs(drift_free.mean()) < 1.0
+    err = cgm.read(np.full(t.size, 120.0), off, gain) - 120.0
+    assert err.mean() == pytest.approx(1.1 * 120 - 14.8 - 120, abs=1.0)
+    assert cgm.read(1000.0, 0.0, 1.1) == 400.0
+    with pytest.raises(InvalidInputError, match="error_model"):
+        type(cgm)(error_model="magic")
+
+
+def test_closed_loop_with_facchinetti_sensor():
+    cl = simulate_closed_loop("t1d", gs.Scenario.random_days(1, seed=3), cgm="SEVENPlus", seed=4)
+    assert cl.results.ok
+    ig = cl.results.get("Interstitial glucose [mg/dL]")
+    assert np.nanmax(np.abs(cl.cgm_mg_dl[0] - np.interp(cl.control_time_min, cl.results.time_min, ig))) < 80

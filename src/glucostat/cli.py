@@ -203,8 +203,9 @@ def _cohort(name, n, seed):
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True, help="Days to simulate.")
 @click.option("--controller", type=click.Choice(["basal-bolus", "basal-only", "pid", "mdi"]), default="basal-bolus",
               show_default=True, help="Controller (sees only CGM, announced meals, therapy profile).")
-@click.option("--cgm", "cgm", type=click.Choice(["Dexcom", "GuardianRT", "Navigator", "ideal"]), default="GuardianRT",
-              show_default=True, help="CGM sensor preset.")
+@click.option("--cgm", "cgm", type=click.Choice(["Dexcom", "GuardianRT", "Navigator", "SEVENPlus", "ideal"]),
+              default="GuardianRT", show_default=True,
+              help="CGM sensor preset (SEVENPlus: Facchinetti 2014 error model; others: Breton & Kovatchev 2008).")
 @click.option("--pump", type=click.Choice(["generic", "Cozmo", "Insulet", "pen"]), default=None,
               help="Insulin device. Default: pen for --controller mdi, else generic pump.")
 @click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True,

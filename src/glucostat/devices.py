@@ -14,6 +14,21 @@ delta = 1.6898, PACF = 0.7 (the values used by simglucose and loopinsight1),
 linearly interpolated to the sensor's sampling times, added to IG, rounded
 to whole mg/dL and clipped to the sensor's reporting range.
 
+Optional error model ``"facchinetti-2014"``: Facchinetti A, Del Favero S,
+Sparacino G, Castle JR, Ward WK, Cobelli C. Modeling the glucose sensor error.
+IEEE Trans Biomed Eng 2014;61(3):620-629 (Dexcom SEVEN Plus)::
+
+    CGM(t) = a(t) IG(t) + b(t) + v(t) + cc(t)
+    a(t) = a0 + a1 td + a2 td^2,  b(t) = b0 + b1 td + b2 td^2   (td: days since calibration)
+    v_k = 1.013 v_{k-1} - 0.2135 v_{k-2} + w_k,   var(w) = 14.45 mg^2/dL^2
+    cc_k = 1.23 cc_{k-1} - 0.3995 cc_{k-2} + u_k,  var(u) = 11.3 mg^2/dL^2
+
+on the sensor's 5-min grid, with the population-mean calibration error
+(a0 = 1.1, a1 = 2e-4 /day, a2 = 0, b0 = -14.8 mg/dL, b1 = 0.04 mg/dL/day,
+b2 = 0) and recalibration every 12 h (the SEVEN Plus schedule), so the drift
+restarts at each calibration. The AR(2) processes start from their stationary
+state (200 burn-in samples).
+
 Pumps deliver what a controller asks, quantised down to the pump's increments and
 clipped to its limits; every clip is counted, so unsafe requests are visible.
 """
@@ -43,18 +58,39 @@ class CGM:
     delta: float = 1.6898
     pacf: float = 0.7
     noise_step_min: float = 15.0
+    error_model: str = "breton-kovatchev-2008"
+    calibration_interval_h: float = 12.0
 
     def __post_init__(self):
         if not (math.isfinite(self.sample_time_min) and 0 < self.sample_time_min <= 60):
             raise InvalidInputError("CGM.sample_time_min", self.sample_time_min, "a number in (0, 60] min")
         if not (0 <= self.min_mg_dl < self.max_mg_dl <= 1000):
             raise InvalidInputError("CGM range", (self.min_mg_dl, self.max_mg_dl), "0 <= min < max <= 1000 mg/dL")
+        if self.error_model not in CGM_ERROR_MODELS:
+            raise InvalidInputError("CGM.error_model", self.error_model, f"one of {', '.join(CGM_ERROR_MODELS)}")
+        if not (math.isfinite(self.calibration_interval_h) and 1.0 <= self.calibration_interval_h <= 24 * 14):
+            raise InvalidInputError("CGM.calibration_interval_h", self.calibration_interval_h,
+                                    "a number in [1, 336] h")
+
+    def _days_since_calibration(self, times_min: np.ndarray) -> np.ndarray:
+        return np.mod(times_min, self.calibration_interval_h * 60.0) / 1440.0
+
+    def gain_trace(self, times_min: np.ndarray) -> np.ndarray:
+        """Multiplicative calibration gain a(t) [1] (1 for the Breton & Kovatchev model)."""
+        times_min = np.asarray(times_min, dtype=float)
+        if not self.noise or self.error_model != "facchinetti-2014":
+            return np.ones_like(times_min)
+        td = self._days_since_calibration(times_min)
+        return FACCHINETTI_2014["a0"] + FACCHINETTI_2014["a1"] * td + FACCHINETTI_2014["a2"] * td**2
 
     def noise_trace(self, times_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Sensor error [mg/dL] at ``times_min`` (Breton & Kovatchev 2008)."""
+        """Additive sensor error [mg/dL] at ``times_min``: Breton & Kovatchev 2008, or
+        b(t) + v(t) + cc(t) of Facchinetti 2014 (its gain is :meth:`gain_trace`)."""
         times_min = np.asarray(times_min, dtype=float)
         if not self.noise:
             return np.zeros_like(times_min)
+        if self.error_model == "facchinetti-2014":
+            return self._facchinetti_offset(times_min, rng)
         n = int(math.ceil((times_min.max() - times_min.min()) / self.noise_step_min)) + 2
         e = np.empty(n)
         w = rng.standard_normal(n)
@@ -65,10 +101,37 @@ class CGM:
         grid = times_min.min() + self.noise_step_min * np.arange(n)
         return np.interp(times_min, grid, eps)
 
-    def read(self, interstitial_glucose_mg_dl, noise_mg_dl=0.0):
-        """Sensor readings [mg/dL] from true interstitial glucose and an error sample."""
-        x = np.round(np.asarray(interstitial_glucose_mg_dl, dtype=float) + noise_mg_dl)
+    def _facchinetti_offset(self, times_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        f = FACCHINETTI_2014
+        step = f["sample_time_min"]
+        burn = 200
+        n = int(math.ceil((times_min.max() - times_min.min()) / step)) + 2
+        w = rng.standard_normal((2, n + burn)) * np.sqrt([[f["v_var"]], [f["cc_var"]]])
+        v = np.zeros(n + burn)
+        cc = np.zeros(n + burn)
+        for k in range(2, n + burn):
+            v[k] = f["v_a1"] * v[k - 1] + f["v_a2"] * v[k - 2] + w[0, k]
+            cc[k] = f["cc_a1"] * cc[k - 1] + f["cc_a2"] * cc[k - 2] + w[1, k]
+        grid = times_min.min() + step * np.arange(n)
+        noise = np.interp(times_min, grid, v[burn:] + cc[burn:])
+        td = self._days_since_calibration(times_min)
+        return f["b0"] + f["b1"] * td + f["b2"] * td**2 + noise
+
+    def read(self, interstitial_glucose_mg_dl, noise_mg_dl=0.0, gain=1.0):
+        """Sensor readings [mg/dL]: gain x true interstitial glucose + error, rounded and clipped."""
+        x = np.round(gain * np.asarray(interstitial_glucose_mg_dl, dtype=float) + noise_mg_dl)
         return np.clip(x, self.min_mg_dl, self.max_mg_dl)
+
+
+CGM_ERROR_MODELS = ("breton-kovatchev-2008", "facchinetti-2014")
+#: Facchinetti et al. 2014 (IEEE TBME 61:620), Dexcom SEVEN Plus: population-mean calibration
+#: error and the AR(2) coefficients and innovation variances of the sensor noise (v) and the
+#: common component (cc), on the 5-min sampling grid.
+FACCHINETTI_2014 = {
+    "a0": 1.1, "a1": 2e-4, "a2": 0.0, "b0": -14.8, "b1": 0.04, "b2": 0.0,
+    "v_a1": 1.013, "v_a2": -0.2135, "v_var": 14.45, "cc_a1": 1.23, "cc_a2": -0.3995, "cc_var": 11.3,
+    "sample_time_min": 5.0,
+}
 
 
 #: Presets with simglucose's sampling periods and ranges (its sensor_params.csv).
@@ -77,6 +140,8 @@ CGM_PRESETS = {
     "GuardianRT": CGM("GuardianRT", 5.0, 39.0, 600.0),
     "Navigator": CGM("Navigator", 1.0, 32.0, 600.0),
     "ideal": CGM("ideal", 5.0, 0.0, 1000.0, noise=False),
+    # Dexcom SEVEN Plus (range 40-400 mg/dL, 5 min) with the Facchinetti 2014 error model
+    "SEVENPlus": CGM("SEVENPlus", 5.0, 40.0, 400.0, error_model="facchinetti-2014"),
 }
 
 

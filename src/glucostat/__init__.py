@@ -26,6 +26,7 @@ with _package_cache():
         Scenario,
     )
     from .simulation import simulate  # noqa: E402
+    from . import engine  # noqa: E402,F401  (compiled population kernels, cached with the package)
     from .protocols import OGTTResult, ogtt  # noqa: E402
     from . import metrics, units  # noqa: E402
 

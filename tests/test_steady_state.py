@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import glucostat as gs
-from glucostat.model import N_OUTPUTS, N_STATES, S, evaluate
+from glucostat.model import N_INPUTS, N_OUTPUTS, N_STATES, S, evaluate
 
 
 @pytest.mark.parametrize("name", ["healthy", "t2d"])
@@ -12,7 +12,7 @@ def test_rhs_is_zero_at_basal(name):
     p = gs.Patient.from_preset(name)
     dy = np.empty(N_STATES)
     out = np.empty(N_OUTPUTS)
-    evaluate(0.0, p.initial_state.copy(), np.zeros(3), p.parameter_vector(), dy, out)
+    evaluate(0.0, p.initial_state.copy(), np.zeros(N_INPUTS), p.parameter_vector(), dy, out)
     cumulative = [s for s in S if s.name.startswith("cum_")]
     dyn = np.delete(dy, cumulative)
     assert np.max(np.abs(dyn)) < 1e-12

@@ -213,7 +213,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
                    keep_outputs: bool = False, memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES) -> BatchResults:
     """Open-loop simulation of many patients in one parallel compiled call.
 
-    ``scenario`` is one scenario for all or one per patient. ``signal`` chooses the
+    ``scenario`` is one scenario for all or one per patient (outputs cover the shortest,
+    every ``output_every_min`` from 0). ``signal`` chooses the
     glucose kept: ``"plasma"`` or ``"interstitial"`` (what a CGM sees).
     Runs whose outputs would exceed ``memory_limit_bytes`` are refused before any work.
     """

@@ -15,6 +15,7 @@ import click
 import pydantic
 
 from . import __version__
+from .cohorts import COHORT_NAMES
 from .errors import GlucostatError
 from .patients import PRESETS, Patient
 from .protocols import ogtt as run_ogtt
@@ -171,7 +172,7 @@ def ogtt(patient, grams, body_weight, out_dir, as_json):
 
 
 SIMGLUCOSE_COHORTS = ("simglucose-adult", "simglucose-adolescent", "simglucose-child", "simglucose-all")
-COHORTS = ("t1d-adult", "t1d-adolescent", "t1d-child", "t1d-all") + SIMGLUCOSE_COHORTS
+COHORTS = COHORT_NAMES + SIMGLUCOSE_COHORTS
 
 
 def _cohort(name, n, seed):
@@ -296,7 +297,7 @@ def closed_loop(patients, cohort, n, days, controller, cgm, pump, seed, meals, w
 
 
 @main.command()
-@click.argument("name", type=click.Choice(COHORTS[:4]), default="t1d-adult")
+@click.argument("name", type=click.Choice(COHORT_NAMES), default="t1d-adult")
 @click.option("--n", "n", type=click.IntRange(1, 100000), default=10, show_default=True, help="Number of patients.")
 @click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True, help="Seed of the cohort.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the table as CSV.")

@@ -189,16 +189,16 @@ def simulate_closed_loop(
             wt = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)  # control and output grid alike
             scratch = _Rows(wt.size, wt.size)
             empty = Scenario(duration_min=warmup_days * 1440.0).compile(bw)
-            y, cstate, code, t_fail = _loop(y, cstate, p, empty, wt, wt, (np.zeros(wt.size), np.ones(wt.size)), [], controller, th,
-                                            CGM_PRESETS["ideal"], pump, bw, ts, scratch, [])
+            y, cstate, code, t_fail = _loop(y, cstate, p, empty, wt, wt, (np.zeros(wt.size), np.ones(wt.size)), [],
+                                            controller, th, CGM_PRESETS["ideal"], pump, bw, ts, scratch, [])
             if code != STATUS_OK:
                 t_fail -= warmup_days * 1440.0
         if code == STATUS_OK:
             rows = _Rows(n_ctrl, out_t.size, cgm_trace[i], basal[i], bolus[i], long_acting[i], carbs[i], states[i],
                          outputs[i])
-            y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile(bw), control_t, out_t,
-                                            (cgm.noise_trace(control_t, rngs[i]), cgm.gain_trace(control_t)), announcements, controller, th, cgm,
-                                            pump, bw, ts, rows, notes)
+            sensor_error = (cgm.noise_trace(control_t, rngs[i]), cgm.gain_trace(control_t))
+            y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile(bw), control_t, out_t, sensor_error,
+                                            announcements, controller, th, cgm, pump, bw, ts, rows, notes)
         msg = STATUS_MESSAGES[code] if code == STATUS_OK else f"{STATUS_MESSAGES[code]} at t = {t_fail:.1f} min"
         status.append(msg)
         notes_all.append(tuple(notes))
@@ -234,13 +234,16 @@ class _Rows:
         self.outputs = np.full((n_out, N_OUTPUTS), np.nan) if outputs is None else outputs
 
 
-def _loop(y, cstate, p, comp, control_t, out_t, noise, announcements, controller, th, cgm, pump, bw, ts, rows, notes):
-    """Sensor -> controller -> device -> physiology over the control instants; returns the end state."""
+def _loop(y, cstate, p, comp, control_t, out_t, sensor_error, announcements, controller, th, cgm, pump, bw, ts, rows,
+          notes):
+    """Sensor -> controller -> device -> physiology over the control instants; returns the end state.
+
+    ``sensor_error`` is (additive error [mg/dL], gain [1]) at each control instant."""
     n_ctrl = control_t.size
     code, t_fail = STATUS_OK, 0.0
     for k in range(n_ctrl):
         t0 = control_t[k]
-        reading = float(cgm.read(y[S.interstitial_glucose] / p[P.VG], noise[0][k], noise[1][k]))
+        reading = float(cgm.read(y[S.interstitial_glucose] / p[P.VG], sensor_error[0][k], sensor_error[1][k]))
         rows.cgm[k] = reading
         if k == n_ctrl - 1:
             rows.basal[k] = rows.basal[k - 1] if k else 0.0  # the rate in force at the end

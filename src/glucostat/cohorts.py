@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import tomllib
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -67,9 +67,15 @@ def _draw(group: str, seed: int, index: int) -> dict[str, float]:
     return out
 
 
-def _patient(group: str, seed: int, index: int) -> tuple[Patient, dict[str, float]]:
+@cache
+def _reference() -> Patient:
+    """The population's reference (median) patient, built once."""
+    return Patient.from_preset(population()["population"]["reference_set"])
+
+
+def _patient(group: str, seed: int, index: int, label: str) -> tuple[Patient, dict[str, float]]:
     pop = population()
-    ref = Patient.from_preset(pop["population"]["reference_set"])
+    ref = _reference()
     draws = _draw(group, seed, index)
     mult: dict[str, float] = {}
     for name, f in draws.items():
@@ -79,7 +85,8 @@ def _patient(group: str, seed: int, index: int) -> tuple[Patient, dict[str, floa
         for par, expo in tied.items():
             mult[par] = mult.get(par, 1.0) * f ** expo
     overrides = {par: ref.values[par] * m for par, m in mult.items()}
-    return Patient.from_preset("t1d", body_weight_kg=draws["body_weight_kg"], **overrides), draws
+    p = Patient.from_preset(ref.name, body_weight_kg=draws["body_weight_kg"], **overrides)
+    return replace(p, name=label), draws
 
 
 @dataclass(frozen=True)
@@ -155,19 +162,13 @@ def generate_cohort(name: str = "t1d-adult", n: int = 10, seed: int = 0) -> Coho
         g = GROUPS[i % 3] if group == "all" else group
         idx = counters[g]
         counters[g] += 1
-        p, draws = _patient(g, int(seed), idx)
         label = f"t1d-{g}-{idx + 1:03d}"
+        p, draws = _patient(g, int(seed), idx, label)
         labels.append(label)
         groups.append(g)
-        patients.append(_relabel(p, label))
+        patients.append(p)
         factors[label] = MappingProxyType(draws)
     return Cohort(name, int(seed), tuple(labels), tuple(groups), tuple(patients), MappingProxyType(factors))
-
-
-def _relabel(p: Patient, label: str) -> Patient:
-    from dataclasses import replace
-
-    return replace(p, name=label)
 
 
 __all__ = ["Cohort", "generate_cohort", "population", "COHORT_NAMES", "GROUPS"]

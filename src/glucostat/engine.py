@@ -33,14 +33,19 @@ import numpy as np
 from numba import njit, prange
 
 from .errors import InvalidInputError
-from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, P, S, evaluate
+from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
 from .scenario import Scenario
+from .solver import STATUS_OK, state_status
 
 #: Default (longest) fixed step [min] (module docstring).
 DEFAULT_STEP_MIN = 0.5
 #: Largest step x fastest-rate product allowed (module docstring).
 STEP_RATE_PRODUCT = 0.6
+#: Bytes a run may allocate for its outputs before it is refused.
+DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
+#: Negative values of non-negative states above this bound are round-off and set to 0.
+ROUNDOFF = 1e-6
 _SINGLE_RATES = ("kabs", "kmax", "kgri", "ka2", "ksc", "k1", "k2", "p2U", "ki", "alpha", "gamma", "k_regular",
                  "k_long_transit")
 
@@ -56,8 +61,6 @@ def fastest_rate(values) -> float:
     rates = [v[k] for k in _SINGLE_RATES]
     rates += [v["kd"] + v["ka1"], v["m2"] + v["m4"], v["m1"] / (1.0 - he)]
     return float(max(rates))
-#: Bytes a run may allocate for its outputs before it is refused.
-DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 
 
 @njit(cache=True, inline="always")
@@ -84,7 +87,7 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
     ``seg_offset[i]:seg_offset[i+1]`` indexes patient i's segments in ``inputs``,
     ``jumps`` and ``meal_reset``; its breakpoints are ``breakpoints[seg_offset[i] + i :
     seg_offset[i+1] + i + 1]`` (one more than its segments). ``t_out`` is shared.
-    Status 0 = ok, 3 = not finite, 4 = a mass became negative (values after are NaN).
+    Status codes are those of :mod:`glucostat.solver` (``STATUS_MESSAGES``); values after a failure are NaN.
     """
     n_pat = y0.shape[0]
     n_out = t_out.shape[0]
@@ -105,7 +108,6 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
         nseg = seg_offset[i + 1] - s0
         b0 = s0 + i
         j_out = 0
-        failed = False
         for seg in range(nseg):
             t0 = breakpoints[b0 + seg]
             t1 = breakpoints[b0 + seg + 1]
@@ -132,26 +134,14 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
                     t_next = t_out[j_out]
                 _rk4_step(t, y, u, p, t_next - t, k1, k2, k3, k4, tmp, out)
                 t = t_next
-                ok = True
+                status[i] = state_status(y, ROUNDOFF)
+                if status[i] != STATUS_OK:
+                    break  # outputs from here on stay NaN
                 for m in range(N_STATES):
-                    v = y[m]
-                    if not math.isfinite(v):
-                        ok = False
-                        status[i] = 3
-                    elif v < 0.0 and NONNEGATIVE_STATES[m]:
-                        if v > -1e-6:
-                            y[m] = 0.0  # round-off
-                        else:
-                            ok = False
-                            status[i] = 4
-                if not ok:
-                    failed = True
-                    break
-            if failed:
+                    if NONNEGATIVE_STATES[m] and y[m] < 0.0:
+                        y[m] = 0.0  # round-off
+            if status[i] != STATUS_OK:
                 break
-        if failed:
-            for j in range(j_out, n_out):
-                glucose[i, j] = np.nan
     return glucose, outputs, status
 
 

@@ -60,6 +60,19 @@ _P = np.array(
 
 
 @njit(cache=True)
+def state_status(y, negative_tolerance):
+    """``STATUS_OK``, or why state ``y`` cannot go on: a NaN or infinite value
+    (``STATUS_NOT_FINITE``), or a mass/concentration below ``-negative_tolerance``
+    (``STATUS_NEGATIVE``)."""
+    for i in range(y.shape[0]):
+        if not np.isfinite(y[i]):
+            return STATUS_NOT_FINITE
+        if NONNEGATIVE_STATES[i] and y[i] < -negative_tolerance:
+            return STATUS_NEGATIVE
+    return STATUS_OK
+
+
+@njit(cache=True)
 def _dense(y_old, h, k, theta, out):
     """Dormand-Prince dense output at ``t_old + theta h`` into ``out``."""
     t1 = theta
@@ -193,17 +206,8 @@ def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol,
                     k[0, i] = k[6, i]
                 t = t_new
                 n_acc += 1
-                bad = False
-                for i in range(N_STATES):
-                    if not np.isfinite(y[i]):
-                        status = STATUS_NOT_FINITE
-                        bad = True
-                        break
-                    if NONNEGATIVE_STATES[i] and y[i] < -1e3 * atol:
-                        status = STATUS_NEGATIVE
-                        bad = True
-                        break
-                if bad:
+                status = state_status(y, 1e3 * atol)
+                if status != STATUS_OK:
                     break
                 fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
                 h *= min(10.0, max(0.2, fac))

@@ -27,6 +27,7 @@ with _package_cache():
     )
     from .simulation import simulate  # noqa: E402
     from . import engine  # noqa: E402,F401  (compiled population kernels, cached with the package)
+    from . import batch  # noqa: E402,F401  (compiled closed loop in batch)
     from .protocols import OGTTResult, ogtt  # noqa: E402
     from . import metrics, units  # noqa: E402
 

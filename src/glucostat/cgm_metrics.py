@@ -59,33 +59,60 @@ def risk_indices(glucose_mg_dl) -> tuple[float, float, float]:
 
 
 def gmi_percent(mean_glucose_mg_dl: float) -> float:
-    """Glucose management indicator [%] (Bergenstal 2018)."""
-    return 3.31 + 0.02392 * float(mean_glucose_mg_dl)
+    """Glucose management indicator [%] (Bergenstal 2018); arrays give arrays."""
+    return 3.31 + 0.02392 * mean_glucose_mg_dl
 
 
 def consensus_metrics(glucose_mg_dl: Sequence[float]) -> dict[str, float]:
     """The consensus CGM metrics of one glucose trace (equally spaced readings)."""
     g = _trace(glucose_mg_dl)
-    mean = float(g.mean())
-    sd = float(g.std(ddof=1)) if g.size > 1 else 0.0
-    lbgi, hbgi, ri = risk_indices(g)
-    return {
-        "Readings [1]": float(g.size),
-        "Mean glucose [mg/dL]": mean,
-        "SD glucose [mg/dL]": sd,
-        "Coefficient of variation [%]": 100.0 * sd / mean,
-        "GMI [%]": gmi_percent(mean),
-        "Time in range 70-180 [%]": 100.0 * float(np.mean((g >= 70) & (g <= 180))),
-        "Time below 70 [%]": 100.0 * float(np.mean(g < 70)),
-        "Time below 54 [%]": 100.0 * float(np.mean(g < 54)),
-        "Time above 180 [%]": 100.0 * float(np.mean(g > 180)),
-        "Time above 250 [%]": 100.0 * float(np.mean(g > 250)),
-        "Minimum glucose [mg/dL]": float(g.min()),
-        "Maximum glucose [mg/dL]": float(g.max()),
-        "LBGI [1]": lbgi,
-        "HBGI [1]": hbgi,
-        "Risk index [1]": ri,
-    }
+    return {k: float(v[0]) for k, v in consensus_metrics_batch(g[None, :]).items()}
+
+
+def consensus_metrics_batch(glucose_mg_dl) -> dict[str, np.ndarray]:
+    """:func:`consensus_metrics` of many traces at once: rows are patients (N, n readings).
+
+    Non-finite readings are left out of each row; a row without any finite reading
+    gives NaN metrics. Returns one array (N,) per metric."""
+    g = np.asarray(glucose_mg_dl, dtype=float)
+    if g.ndim != 2:
+        raise InvalidInputError("glucose_mg_dl", f"shape {g.shape}", "a 2-D array (patients x readings)")
+    ok = np.isfinite(g)
+    if np.any(g[ok] <= 0):
+        raise InvalidInputError("glucose_mg_dl", float(g[ok].min()), "positive glucose values [mg/dL]")
+    n = ok.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_n = np.where(n > 0, 1.0 / n, np.nan)
+        z = np.where(ok, g, 0.0)
+        mean = z.sum(axis=1) * inv_n
+        dev = np.where(ok, g - mean[:, None], 0.0)
+        sd = np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(n - 1.0, 1.0)), 0.0)
+        sd = np.where(n > 0, sd, np.nan)
+        f = risk_function(np.where(ok, g, 100.0))
+        r = 10.0 * f * f
+
+        def frac(cond):
+            return 100.0 * (cond & ok).sum(axis=1) * inv_n
+
+        lbgi = np.where(ok & (f < 0), r, 0.0).sum(axis=1) * inv_n
+        hbgi = np.where(ok & (f > 0), r, 0.0).sum(axis=1) * inv_n
+        return {
+            "Readings [1]": n,
+            "Mean glucose [mg/dL]": mean,
+            "SD glucose [mg/dL]": sd,
+            "Coefficient of variation [%]": 100.0 * sd / mean,
+            "GMI [%]": gmi_percent(mean),
+            "Time in range 70-180 [%]": frac((g >= 70) & (g <= 180)),
+            "Time below 70 [%]": frac(g < 70),
+            "Time below 54 [%]": frac(g < 54),
+            "Time above 180 [%]": frac(g > 180),
+            "Time above 250 [%]": frac(g > 250),
+            "Minimum glucose [mg/dL]": np.where(n > 0, np.where(ok, g, np.inf).min(axis=1), np.nan),
+            "Maximum glucose [mg/dL]": np.where(n > 0, np.where(ok, g, -np.inf).max(axis=1), np.nan),
+            "LBGI [1]": lbgi,
+            "HBGI [1]": hbgi,
+            "Risk index [1]": lbgi + hbgi,
+        }
 
 
 def meets_targets(metrics: dict[str, float]) -> dict[str, bool]:

@@ -69,10 +69,13 @@ def main():
     Examples:
       glucostat simulate --out glucostat-output      healthy vs type 2 diabetes, one day
       glucostat ogtt --patient t2d --json            75 g OGTT, indices, ADA category
+      glucostat clamp --patient healthy --json       insulin clamp: M-value, EGP suppression
+      glucostat ivgtt --patient t2d --json           FSIGT: Kg, AIRg, minimal-model SI and SG
       glucostat patients                             the built-in patients
       glucostat parameters healthy                   parameter values, units, sources
       glucostat closed-loop --cohort t1d-adult --n 10 --days 3 --seed 1 --json
       glucostat cohort t1d-child --n 20 --seed 1     generated patients and their derived therapy
+      glucostat trial --n 100 --days 14 --arm basal-bolus --arm pid --out trial-output
     """
 
 
@@ -326,6 +329,49 @@ def cohort(name, n, seed, out_file, as_json):
 
 
 @main.command()
+@click.option("--cohort", type=click.Choice(COHORT_NAMES), default="t1d-adult", show_default=True,
+              help="Generated cohort the patients come from.")
+@click.option("--n", "n", type=click.IntRange(1, 1_000_000), default=20, show_default=True, help="Number of patients.")
+@click.option("--days", type=click.IntRange(1, 366), default=3, show_default=True,
+              help="Days of seeded random meals per patient (the same in every arm).")
+@click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True,
+              help="Seed of the cohort, the meals and the sensor noise.")
+@click.option("--arm", "arms", multiple=True, metavar="SPEC",
+              help="An arm: a controller name (basal-bolus, basal-only, pid, mdi) or "
+                   "'name=N,controller=C,therapy=meal-test|davidson-2008,cgm=S,pump=P'. Repeatable; "
+                   "the first arm is the reference. [default: basal-bolus]")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="Patients per unit of work.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (e.g. tcp://10.0.0.1:8786); default: run here.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write patients/ (Parquet, partitioned by arm), summary.csv and trial.json here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-arm summary as JSON.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar (stderr).")
+def trial(cohort, n, days, seed, arms, chunk_size, scheduler, out_dir, as_json, progress):
+    """Virtual trial: a cohort x arms, crossover (same meals and sensor noise in every arm).
+
+    \b
+    Example:
+      glucostat trial --cohort t1d-adult --n 100 --days 14 --arm basal-bolus --arm pid --out trial-output
+    """
+    from .trial import Trial, run_trial
+
+    spec = Trial(cohort=cohort, n=n, days=days, seed=seed, arms=tuple(arms) or ("basal-bolus",),
+                 chunk_size=chunk_size)
+    res = run_trial(spec, scheduler=scheduler, progress=progress)
+    if out_dir is not None:
+        res.write(out_dir)
+    if as_json:
+        _emit_json(res.to_dict())
+        return
+    cols = ["Mean", "CI low", "CI high"]
+    click.echo(res.summary()[cols].round(2).to_string())
+    if out_dir is not None:
+        click.echo(f"wrote {out_dir}/patients (Parquet, by arm), summary.csv, trial.json")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def patients(as_json):
     """List the built-in patients."""
@@ -366,3 +412,6 @@ def parameters(patient, out_file, as_json):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+from .cli_clinical import clamp as _clamp, ivgtt as _ivgtt  # noqa: E402
+main.add_command(_clamp)
+main.add_command(_ivgtt)

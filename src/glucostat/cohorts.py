@@ -143,11 +143,12 @@ class Cohort:
         return pd.DataFrame(rows, index=pd.Index(self.labels, name="Patient"))
 
 
-def generate_cohort(name: str = "t1d-adult", n: int = 10, seed: int = 0) -> Cohort:
+def generate_cohort(name: str = "t1d-adult", n: int = 10, seed: int = 0, start: int = 0) -> Cohort:
     """``n`` seeded virtual patients of ``t1d-adult``, ``t1d-adolescent``, ``t1d-child`` or ``t1d-all``.
 
     ``t1d-all`` cycles adult, adolescent, child. The same (name, n, seed) always gives
-    the same patients, and patient ``i`` does not depend on ``n``.
+    the same patients, and patient ``i`` does not depend on ``n``: ``start`` gives the
+    patients ``start`` to ``start + n - 1`` of the cohort (what a trial chunk needs).
     """
     if name not in COHORT_NAMES:
         raise UnknownNameError("cohort", name, COHORT_NAMES)
@@ -155,13 +156,13 @@ def generate_cohort(name: str = "t1d-adult", n: int = 10, seed: int = 0) -> Coho
         raise InvalidInputError("n", n, f"an integer from 1 to {MAX_COHORT}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInputError("seed", seed, "a non-negative integer")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start <= MAX_COHORT - n:
+        raise InvalidInputError("start", start, f"an integer from 0 to {MAX_COHORT - n}")
     group = name.removeprefix("t1d-")
     labels, groups, patients, factors = [], [], [], {}
-    counters = dict.fromkeys(GROUPS, 0)
-    for i in range(n):
-        g = GROUPS[i % 3] if group == "all" else group
-        idx = counters[g]
-        counters[g] += 1
+    for i in range(int(start), int(start) + n):
+        # t1d-all: the i-th patient is number i // 3 of its group
+        g, idx = (GROUPS[i % 3], i // 3) if group == "all" else (group, i)
         label = f"t1d-{g}-{idx + 1:03d}"
         p, draws = _patient(g, int(seed), idx, label)
         labels.append(label)

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from numba import njit
+
 from .devices import TherapyProfile
 from .errors import InvalidInputError
 
@@ -44,13 +46,34 @@ class Controller(Protocol):
     def step(self, obs: Observation, state: Any) -> tuple[Action, Any]: ...
 
 
-def meal_bolus_u(carbs_g: float, cgm_mg_dl: float, therapy: TherapyProfile) -> float:
-    """Standard bolus calculator: carbs/CR plus a correction (G - target)/CF when G
-    exceeds the correction threshold (the rule of simglucose's basal-bolus controller)."""
-    bolus = carbs_g / therapy.carb_ratio_g_per_u
-    if cgm_mg_dl > therapy.correction_threshold_mg_dl:
-        bolus += (cgm_mg_dl - therapy.target_mg_dl) / therapy.correction_factor_mg_dl_per_u
+@njit(cache=True)
+def bolus_calculator_u(carbs_g, cgm_mg_dl, carb_ratio_g_per_u, correction_factor_mg_dl_per_u, target_mg_dl,
+                       correction_threshold_mg_dl):
+    """Standard bolus calculator [U]: carbs/CR plus a correction (G - target)/CF when G
+    exceeds the correction threshold (the rule of simglucose's basal-bolus controller).
+    Compiled, so the batched closed loop (:mod:`glucostat.batch`) shares it."""
+    bolus = carbs_g / carb_ratio_g_per_u
+    if cgm_mg_dl > correction_threshold_mg_dl:
+        bolus += (cgm_mg_dl - target_mg_dl) / correction_factor_mg_dl_per_u
     return bolus
+
+
+def meal_bolus_u(carbs_g: float, cgm_mg_dl: float, therapy: TherapyProfile) -> float:
+    """:func:`bolus_calculator_u` with a therapy profile's settings."""
+    return float(bolus_calculator_u(float(carbs_g), float(cgm_mg_dl), therapy.carb_ratio_g_per_u,
+                                    therapy.correction_factor_mg_dl_per_u, therapy.target_mg_dl,
+                                    therapy.correction_threshold_mg_dl))
+
+
+@njit(cache=True)
+def pid_update(error_mg_dl, integral, previous_error, has_previous, dt_min, kp, ki, kd, integral_limit):
+    """One PID update: returns (rate offset [U/h], new integral [mg/dL min]).
+
+    ``offset = kp e + ki I + kd de/dt`` with ``I`` the error integral clamped to
+    +/- ``integral_limit`` (anti-windup) and no derivative term at the first sample."""
+    integral = max(-integral_limit, min(integral_limit, integral + error_mg_dl * dt_min))
+    deriv = (error_mg_dl - previous_error) / dt_min if has_previous else 0.0
+    return kp * error_mg_dl + ki * integral + kd * deriv, integral
 
 
 @dataclass(frozen=True)
@@ -112,10 +135,10 @@ class PID:
 
     def step(self, obs, state):
         integral, prev = state
-        e = obs.cgm_mg_dl - self.target_mg_dl
-        integral = max(-self.integral_limit, min(self.integral_limit, integral + e * obs.sample_time_min))
-        deriv = 0.0 if prev is None else (e - prev) / obs.sample_time_min
-        basal = obs.therapy.basal_u_per_h + self.kp * e + self.ki * integral + self.kd * deriv
+        e = float(obs.cgm_mg_dl) - self.target_mg_dl
+        offset, integral = pid_update(e, integral, 0.0 if prev is None else prev, prev is not None,
+                                      float(obs.sample_time_min), self.kp, self.ki, self.kd, self.integral_limit)
+        basal = obs.therapy.basal_u_per_h + offset
         bolus = 0.0
         if self.meal_bolus and obs.announced_carbs_g > 0:
             bolus = obs.announced_carbs_g / obs.therapy.carb_ratio_g_per_u

@@ -145,6 +145,79 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
     return glucose, outputs, status
 
 
+@njit(cache=True, inline="always")
+def advance_patient(y, p, bps, inputs, jumps, reset, ptr, t0, t1, add_u, pulse_u, pulse_end, h, k1, k2, k3, k4,
+                    tmp, out, u):
+    """Integrate one patient in place from ``t0`` to ``t1`` (RK4, steps of at most ``h``).
+
+    The scenario is the patient's compiled breakpoints ``bps`` (one more than its
+    segments), ``inputs``, ``jumps`` and meal ``reset`` flags; ``ptr`` is the index of
+    the first breakpoint whose jumps are not yet applied (0 at the start). On top of
+    the scenario, ``add_u`` [input units] is added over ``[t0, t1)`` and ``pulse_u``
+    over ``[t0, pulse_end)`` (a bolus delivered over its first minute). Beyond the
+    scenario's end its last inputs continue. Returns ``(ptr, status)``; steps land
+    on every breakpoint and on ``pulse_end``. Used by the batched closed loop and the
+    Gymnasium environments.
+    """
+    nseg = inputs.shape[0]
+    t = t0
+    status = STATUS_OK
+    while True:
+        while ptr < nseg and bps[ptr] <= t + 1e-9:
+            if reset[ptr]:
+                y[S.meal_size] = y[S.stomach_solid] + y[S.stomach_liquid]
+            for m in range(N_STATES):
+                y[m] += jumps[ptr, m]
+            ptr += 1
+        if t >= t1 - 1e-12:
+            break
+        t_next = min(t1, t + h)
+        if ptr <= nseg and bps[ptr] < t_next:
+            t_next = bps[ptr]
+        in_pulse = t < pulse_end - 1e-12
+        if in_pulse and pulse_end < t_next:
+            t_next = pulse_end
+        seg = max(ptr - 1, 0)
+        for m in range(N_INPUTS):
+            u[m] = inputs[seg, m] + add_u[m] + (pulse_u[m] if in_pulse else 0.0)
+        _rk4_step(t, y, u, p, t_next - t, k1, k2, k3, k4, tmp, out)
+        t = t_next
+        status = state_status(y, ROUNDOFF)
+        if status != STATUS_OK:
+            break
+        for m in range(N_STATES):
+            if NONNEGATIVE_STATES[m] and y[m] < 0.0:
+                y[m] = 0.0  # round-off
+    return ptr, status
+
+
+@njit(cache=True, parallel=True)
+def advance_batch(y, params, seg_offset, breakpoints, inputs, jumps, meal_reset, ptr, t0, t1, add_u, pulse_u,
+                  pulse_min, steps_min, status):
+    """Advance N patients in place, patient i from ``t0[i]`` to ``t1[i]`` [min], in one parallel call.
+
+    ``y`` (N, N_STATES), ``ptr`` (N,) and ``status`` (N,) are updated; ``add_u`` and
+    ``pulse_u`` (N, N_INPUTS) are the per-patient extra inputs of
+    :func:`advance_patient` (the pulse lasts ``pulse_min``). Patients whose status is
+    not OK are skipped. Packed scenarios as in :func:`integrate_batch`.
+    """
+    for i in prange(y.shape[0]):
+        if status[i] != STATUS_OK:
+            continue
+        s0 = seg_offset[i]
+        s1 = seg_offset[i + 1]
+        k1 = np.empty(N_STATES)
+        k2 = np.empty(N_STATES)
+        k3 = np.empty(N_STATES)
+        k4 = np.empty(N_STATES)
+        tmp = np.empty(N_STATES)
+        out = np.empty(N_OUTPUTS)
+        u = np.empty(N_INPUTS)
+        ptr[i], status[i] = advance_patient(y[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+                                            jumps[s0:s1], meal_reset[s0:s1], ptr[i], t0[i], t1[i], add_u[i],
+                                            pulse_u[i], t0[i] + pulse_min, steps_min[i], k1, k2, k3, k4, tmp, out, u)
+
+
 @dataclass(frozen=True)
 class PackedScenarios:
     """Compiled scenarios of a batch as flat arrays (see :func:`integrate_batch`)."""
@@ -198,6 +271,15 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
     return int(n_patients) * per
 
 
+def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
+    """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
+    packed = pack(scenarios, [p.body_weight_kg for p in patients])
+    y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in patients])
+    params = np.stack([p.parameter_vector() for p in patients])
+    steps = np.array([min(step_min, STEP_RATE_PRODUCT / fastest_rate(p.values)) for p in patients])
+    return y0, params, packed, steps
+
+
 def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Sequence[Scenario]",
                    output_every_min: float = 5.0, step_min: float = DEFAULT_STEP_MIN, signal: str = "plasma",
                    keep_outputs: bool = False, memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES) -> BatchResults:
@@ -231,10 +313,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
             "batch size", f"{len(plist)} patients x {t_out.size} outputs ~ {need / 1024**3:.2f} GiB",
             f"at most {memory_limit_bytes / 1024**3:.2f} GiB (keep_outputs=False, a coarser output grid, or fewer "
             "patients per call)")
-    packed = pack(scens, [p.body_weight_kg for p in plist])
-    y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in plist])
-    params = np.stack([p.parameter_vector() for p in plist])
-    steps = np.array([min(step_min, STEP_RATE_PRODUCT / fastest_rate(p.values)) for p in plist])
+    y0, params, packed, steps = prepare(plist, scens, step_min)
     glucose, outputs, status = integrate_batch(y0, params, packed.seg_offset, packed.breakpoints, packed.inputs,
                                                packed.jumps, packed.meal_reset, t_out, steps,
                                                int(cols[signal]), bool(keep_outputs))
@@ -243,5 +322,5 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)
 
 
-__all__ = ["simulate_batch", "integrate_batch", "pack", "fastest_rate", "BatchResults", "estimate_bytes",
+__all__ = ["simulate_batch", "integrate_batch", "advance_batch", "advance_patient", "pack", "prepare", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

@@ -167,13 +167,15 @@ def simulate(
 
 
 def _labels(plist: list[Patient]) -> list[str]:
-    labels = []
+    labels: list[str] = []
+    taken: set[str] = set()
     for p in plist:
         # a preset with overrides is marked; patients named by their maker (cohorts) keep their name
         base = f"{p.name}*" if p.overrides and p.name in PRESETS else p.name
         label, k = base, 2
-        while label in labels:
+        while label in taken:
             label = f"{base}#{k}"
             k += 1
         labels.append(label)
+        taken.add(label)
     return labels

@@ -1,0 +1,484 @@
+"""Closed loop in batch: sensor -> controller -> pump -> physiology for N patients at once.
+
+The standard controllers (basal-only, basal-bolus, PID, MDI) and devices run
+inside one compiled, parallel call (``numba.prange`` over patients, GIL
+released): at every CGM sample the sensor reads the patient's interstitial
+glucose (gain x IG + error, rounded, clipped to its range; the error traces are
+drawn beforehand from :class:`glucostat.devices.CGM`), the controller decides,
+the pump quantises and clips, and the RK4 kernel of :mod:`glucostat.engine`
+advances the patient to the next sample. The rules are those of
+:mod:`glucostat.closed_loop` (the adaptive-step reference path), with the same
+bolus calculator and PID update functions; ``tests/test_batch.py`` checks that
+the two paths agree.
+
+Custom Python controllers still work: the loop then runs in Python over the
+control instants, calling the controller for each patient and one parallel
+compiled :func:`glucostat.engine.advance_batch` for the physiology.
+
+Random streams: patient ``i`` of a run with ``seed`` draws its sensor error
+from ``SeedSequence(seed, spawn_key=(i,))``, which is what
+``SeedSequence(seed).spawn(n)[i]`` gives, so a patient's noise is the same
+whether it runs alone, in a chunk of a trial, or in :func:`simulate_closed_loop`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Sequence
+
+import numpy as np
+from numba import njit, prange
+
+from . import cgm_metrics
+from .closed_loop import _announcements, _preset
+from .control import (
+    MDI,
+    PID,
+    Action,
+    BasalBolus,
+    BasalOnly,
+    Controller,
+    Observation,
+    bolus_calculator_u,
+    controller_from_name,
+    pid_update,
+)
+from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
+from .engine import DEFAULT_STEP_MIN, advance_batch, advance_patient, prepare
+from .errors import InvalidInputError
+from .model import N_INPUTS, N_OUTPUTS, N_STATES, P, S, U
+from .patients import Patient, resolve
+from .scenario import INSULIN_PRODUCTS, Scenario
+from .solver import STATUS_MESSAGES, STATUS_OK
+from .units import PMOL_PER_U
+
+#: Minutes over which a bolus is delivered (as in :mod:`glucostat.closed_loop`).
+BOLUS_DURATION_MIN = 1.0
+
+
+class Ctrl(IntEnum):
+    """Compiled controller codes."""
+
+    basal_only = 0
+    basal_bolus = 1
+    pid = 2
+    mdi = 3
+
+
+class CP(IntEnum):
+    """Per-patient controller parameters (therapy profile and controller settings)."""
+
+    basal_u_per_h = 0
+    carb_ratio_g_per_u = 1
+    correction_factor_mg_dl_per_u = 2
+    target_mg_dl = 3
+    correction_threshold_mg_dl = 4
+    kp = 5
+    ki = 6
+    kd = 7
+    pid_target_mg_dl = 8
+    integral_limit = 9
+    meal_bolus = 10
+    injection_time_min = 11
+    long_acting_input = 12
+
+
+class DP(IntEnum):
+    """Device parameters: a pump (or pens), and the pen used for long-acting doses."""
+
+    is_pen = 0
+    basal_increment_u_per_h = 1
+    max_basal_u_per_h = 2
+    bolus_increment_u = 3
+    max_bolus_u = 4
+    pen_increment_u = 5
+    pen_max_dose_u = 6
+
+
+@njit(cache=True, inline="always")
+def _clip(v, vmax):
+    """(clipped request, 1 if it was clipped): the rule of ``devices._clip_request``."""
+    if v < 0.0:
+        return 0.0, 1
+    if v > vmax:
+        return vmax, 1
+    return v, 0
+
+
+@njit(cache=True, inline="always")
+def _control(code, cp, cs, t0, reading, carbs, ts):
+    """A compiled controller step: (basal [U/h], bolus [U], long-acting [U]); updates ``cs``."""
+    basal = cp[CP.basal_u_per_h]
+    bolus = 0.0
+    long_acting = 0.0
+    calc = 0.0
+    if carbs > 0.0:
+        calc = bolus_calculator_u(carbs, reading, cp[CP.carb_ratio_g_per_u], cp[CP.correction_factor_mg_dl_per_u],
+                                  cp[CP.target_mg_dl], cp[CP.correction_threshold_mg_dl])
+    if code == Ctrl.basal_bolus:
+        bolus = calc
+    elif code == Ctrl.pid:
+        e = reading - cp[CP.pid_target_mg_dl]
+        offset, integral = pid_update(e, cs[0], cs[1], cs[2] > 0.0, ts, cp[CP.kp], cp[CP.ki], cp[CP.kd],
+                                      cp[CP.integral_limit])
+        cs[0] = integral
+        cs[1] = e
+        cs[2] = 1.0
+        basal += offset
+        if cp[CP.meal_bolus] > 0.0 and carbs > 0.0:
+            bolus = carbs / cp[CP.carb_ratio_g_per_u]
+    elif code == Ctrl.mdi:
+        tod = t0 % 1440.0
+        if tod <= cp[CP.injection_time_min] < tod + ts:
+            long_acting = 24.0 * basal
+        basal = 0.0
+        bolus = calc
+    return basal, bolus, long_acting
+
+
+@njit(cache=True, inline="always")
+def _deliver(dp, basal, bolus, long_acting):
+    """What the devices deliver and how many requests were clipped (``devices.Pump``/``Pen``)."""
+    clips = 0
+    if dp[DP.is_pen] > 0.0:
+        if basal != 0.0:
+            clips += 1  # a pen cannot infuse
+        basal = 0.0
+        bolus, c = _clip(bolus, dp[DP.pen_max_dose_u])
+        clips += c
+        bolus = np.round(bolus / dp[DP.pen_increment_u]) * dp[DP.pen_increment_u]
+    else:
+        basal, c = _clip(basal, dp[DP.max_basal_u_per_h])
+        clips += c
+        basal = math.floor(basal / dp[DP.basal_increment_u_per_h] + 1e-9) * dp[DP.basal_increment_u_per_h]
+        bolus, c = _clip(bolus, dp[DP.max_bolus_u])
+        clips += c
+        bolus = math.floor(bolus / dp[DP.bolus_increment_u] + 1e-9) * dp[DP.bolus_increment_u]
+    if long_acting != 0.0:
+        long_acting, c = _clip(long_acting, dp[DP.pen_max_dose_u])
+        clips += c
+        long_acting = np.round(long_acting / dp[DP.pen_increment_u]) * dp[DP.pen_increment_u]
+    return basal, bolus, long_acting, clips
+
+
+@njit(cache=True, parallel=True)
+def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps, meal_reset, ts, noise, gain,
+                       sensor_range, carbs, ctrl_code, cparams, dparams, steps_min, cgm, plasma, basal_rec, bolus_rec,
+                       long_rec, clips, status, fail_time):
+    """Run N patients through ``noise.shape[1]`` control instants ``k ts`` (k = 0, 1, ...).
+
+    ``y`` (N, N_STATES) and ``cstate`` (N, 3) hold the start states and are left at the
+    end states. Per patient and instant: sensor error ``noise`` [mg/dL] and ``gain``
+    [1], announced ``carbs`` [g]. Records (N, n_ctrl): CGM and plasma glucose [mg/dL]
+    at each instant, the delivered basal [U/h], bolus [U] and long-acting dose [U]
+    from it. ``clips`` counts clipped requests; ``status``/``fail_time`` report failures.
+    """
+    n_ctrl = noise.shape[1]
+    for i in prange(y.shape[0]):
+        yi = y[i]
+        p = params[i]
+        s0 = seg_offset[i]
+        s1 = seg_offset[i + 1]
+        bps = breakpoints[s0 + i:s1 + i + 1]
+        inp = inputs[s0:s1]
+        jmp = jumps[s0:s1]
+        rst = meal_reset[s0:s1]
+        k1 = np.empty(N_STATES)
+        k2 = np.empty(N_STATES)
+        k3 = np.empty(N_STATES)
+        k4 = np.empty(N_STATES)
+        tmp = np.empty(N_STATES)
+        out = np.empty(N_OUTPUTS)
+        u = np.empty(N_INPUTS)
+        add_u = np.zeros(N_INPUTS)
+        pulse_u = np.zeros(N_INPUTS)
+        per_kg = PMOL_PER_U / p[P.BW]
+        la_input = int(cparams[i, CP.long_acting_input])
+        ptr = 0
+        for k in range(n_ctrl):
+            t0 = k * ts
+            ig = yi[S.interstitial_glucose] / p[P.VG]
+            reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
+            cgm[i, k] = reading
+            plasma[i, k] = yi[S.plasma_glucose] / p[P.VG]
+            if k == n_ctrl - 1:
+                basal_rec[i, k] = basal_rec[i, k - 1] if k > 0 else 0.0
+                break
+            b, bol, la = _control(ctrl_code, cparams[i], cstate[i], t0, reading, carbs[i, k], ts)
+            b, bol, la, c = _deliver(dparams, b, bol, la)
+            clips[i] += c
+            basal_rec[i, k] = b
+            bolus_rec[i, k] = bol
+            long_rec[i, k] = la
+            pulse_min = min(BOLUS_DURATION_MIN, ts)
+            add_u[U.sc_insulin] = b / 60.0 * per_kg
+            pulse_u[U.sc_insulin] = bol / pulse_min * per_kg
+            pulse_u[la_input] = la / pulse_min * per_kg
+            ptr, st = advance_patient(yi, p, bps, inp, jmp, rst, ptr, t0, t0 + ts, add_u, pulse_u, t0 + pulse_min,
+                                      steps_min[i], k1, k2, k3, k4, tmp, out, u)
+            pulse_u[la_input] = 0.0
+            if st != STATUS_OK:
+                status[i] = st
+                fail_time[i] = t0
+                for m in range(k + 1, n_ctrl):
+                    cgm[i, m] = np.nan
+                    plasma[i, m] = np.nan
+                break
+
+
+def _controller_code(controller) -> int | None:
+    """The compiled code of a built-in controller, or None for a custom one."""
+    for cls, code in ((BasalOnly, Ctrl.basal_only), (BasalBolus, Ctrl.basal_bolus), (PID, Ctrl.pid), (MDI, Ctrl.mdi)):
+        if type(controller) is cls:
+            return int(code)
+    return None
+
+
+def _controller_params(controller, therapies: Sequence[TherapyProfile]) -> np.ndarray:
+    cp = np.zeros((len(therapies), len(CP)))
+    for j, th in enumerate(therapies):
+        cp[j, :5] = (th.basal_u_per_h, th.carb_ratio_g_per_u, th.correction_factor_mg_dl_per_u, th.target_mg_dl,
+                     th.correction_threshold_mg_dl)
+    cp[:, CP.long_acting_input] = U.sc_glargine
+    if isinstance(controller, PID):
+        cp[:, CP.kp:CP.meal_bolus + 1] = (controller.kp, controller.ki, controller.kd, controller.target_mg_dl,
+                                          controller.integral_limit, float(controller.meal_bolus))
+    elif isinstance(controller, MDI):
+        cp[:, CP.injection_time_min] = controller.injection_time_min
+        cp[:, CP.long_acting_input] = INSULIN_PRODUCTS[controller.long_acting_product]
+    return cp
+
+
+def _device_params(pump: Pump | Pen) -> np.ndarray:
+    pen = pump if isinstance(pump, Pen) else Pen()
+    if isinstance(pump, Pen):
+        return np.array([1.0, 1.0, 0.0, pen.increment_u, pen.max_dose_u, pen.increment_u, pen.max_dose_u])
+    return np.array([0.0, pump.basal_increment_u_per_h, pump.max_basal_u_per_h, pump.bolus_increment_u,
+                     pump.max_bolus_u, pen.increment_u, pen.max_dose_u])
+
+
+def sensor_errors(cgm: CGM, control_t: np.ndarray, seed: int | None, indices: Sequence[int]):
+    """(additive error [mg/dL], gain [1]) arrays (len(indices), n) for patients ``indices`` of a run."""
+    noise = np.zeros((len(indices), control_t.size))
+    for row, i in enumerate(indices):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(i),)))
+        noise[row] = cgm.noise_trace(control_t, rng)
+    gain = np.broadcast_to(cgm.gain_trace(control_t), noise.shape).copy()
+    return noise, gain
+
+
+def announced_carbs(scenario: Scenario, control_t: np.ndarray) -> np.ndarray:
+    """Carbohydrate [g] announced within each control interval [t_k, t_k+1)."""
+    out = np.zeros(control_t.size)
+    for ta, g in _announcements(scenario):
+        k = int(np.searchsorted(control_t, ta, side="right")) - 1
+        if 0 <= k < control_t.size - 1:
+            out[k] += g
+    return out
+
+
+@dataclass(frozen=True)
+class BatchClosedLoopResults:
+    """A batched closed-loop run, recorded at the control instants (CGM samples)."""
+
+    control_time_min: np.ndarray
+    patients: tuple[str, ...]
+    cgm_mg_dl: np.ndarray  # (N, n_ctrl)
+    plasma_glucose_mg_dl: np.ndarray
+    basal_u_per_h: np.ndarray
+    bolus_u: np.ndarray
+    long_acting_u: np.ndarray
+    announced_carbs_g: np.ndarray
+    pump_clips: np.ndarray  # (N,)
+    status: tuple[str, ...]
+    therapy: tuple[TherapyProfile, ...]
+    seed: int | None
+    controller: str
+    sensor: str
+    final_state: np.ndarray  # (N, N_STATES)
+
+    @property
+    def ok(self) -> bool:
+        return all(s == STATUS_MESSAGES[STATUS_OK] for s in self.status)
+
+    def total_insulin_u(self) -> np.ndarray:
+        step_h = float(self.control_time_min[1] - self.control_time_min[0]) / 60.0
+        return (self.basal_u_per_h[:, :-1].sum(axis=1) * step_h + self.bolus_u.sum(axis=1)
+                + self.long_acting_u.sum(axis=1))
+
+    def metrics(self, signal: str = "cgm"):
+        """Consensus CGM metrics and risk indices per patient (pandas), over [0, end)."""
+        import pandas as pd
+
+        g = {"cgm": self.cgm_mg_dl, "plasma": self.plasma_glucose_mg_dl}.get(signal)
+        if g is None:
+            raise InvalidInputError("signal", signal, "'cgm' or 'plasma'")
+        m = cgm_metrics.consensus_metrics_batch(g[:, :-1])
+        m["Total insulin [U]"] = self.total_insulin_u()
+        m["Pump clips [1]"] = self.pump_clips.astype(float)
+        return pd.DataFrame(m, index=pd.Index(self.patients, name="Patient"))
+
+    def cohort_metrics(self, signal: str = "cgm") -> dict[str, float]:
+        """Mean over patients of each per-patient metric."""
+        return {k: float(v) for k, v in self.metrics(signal).mean(numeric_only=True).items()}
+
+
+def _therapies(plist, therapy):
+    from .therapy import derive_therapy
+
+    if therapy is None:
+        return [derive_therapy(p) for p in plist]
+    if isinstance(therapy, TherapyProfile):
+        return [therapy] * len(plist)
+    therapies = list(therapy)
+    if len(therapies) != len(plist):
+        raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
+    return therapies
+
+
+def simulate_closed_loop_batch(
+    patients: "Sequence[Patient | str]",
+    scenario: "Scenario | Sequence[Scenario]",
+    controller: Controller | str = "basal-bolus",
+    therapy: TherapyProfile | Sequence[TherapyProfile] | None = None,
+    cgm: CGM | str = "GuardianRT",
+    pump: Pump | Pen | str = "generic",
+    seed: int | None = 0,
+    warmup_days: int = 0,
+    step_min: float = DEFAULT_STEP_MIN,
+    patient_indices: Sequence[int] | None = None,
+) -> BatchClosedLoopResults:
+    """Closed loop for many patients in one compiled parallel call (custom controllers: a Python loop).
+
+    Arguments as :func:`glucostat.closed_loop.simulate_closed_loop`; ``scenario`` may be one
+    per patient. ``patient_indices`` name each patient's sensor-noise stream (default
+    0..N-1; a trial passes global indices so chunks draw what one big run would).
+    """
+    plist = [resolve(p) for p in ([patients] if isinstance(patients, (str, Patient)) else patients)]
+    if not plist:
+        raise InvalidInputError("patients", patients, "at least one patient")
+    n = len(plist)
+    scens = [scenario] * n if isinstance(scenario, Scenario) else list(scenario)
+    if len(scens) != n:
+        raise InvalidInputError("scenario", len(scens), f"one scenario, or one per patient ({n})")
+    if isinstance(controller, str):
+        controller = controller_from_name(controller)
+    cgm = _preset("cgm", cgm, CGM_PRESETS)
+    pump = _preset("pump", pump, PUMP_PRESETS)
+    therapies = _therapies(plist, therapy)
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InvalidInputError("seed", seed, "a non-negative integer or None")
+    if not isinstance(warmup_days, (int, np.integer)) or not 0 <= warmup_days <= 30:
+        raise InvalidInputError("warmup_days", warmup_days, "an integer from 0 to 30")
+    idx = list(range(n)) if patient_indices is None else [int(i) for i in patient_indices]
+    if len(idx) != n:
+        raise InvalidInputError("patient_indices", len(idx), f"one index per patient ({n})")
+
+    ts = cgm.sample_time_min
+    duration = min(float(s.duration_min) for s in scens)
+    control_t = np.arange(0.0, duration + 1e-9, ts)
+    y, params, packed, steps = prepare(plist, scens, step_min)
+    cstate = np.zeros((n, 3))
+    code = _controller_code(controller)
+    cp = _controller_params(controller, therapies) if code is not None else None
+    dp = _device_params(pump)
+    clips = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int64)
+    fail = np.zeros(n)
+    if warmup_days:
+        wt = np.arange(0.0, warmup_days * 1440.0 + 1e-9, ts)
+        empty = Scenario(duration_min=warmup_days * 1440.0)
+        _, _, wpacked, _ = prepare(plist, [empty] * n, step_min)
+        ideal = CGM_PRESETS["ideal"]
+        rec = _Records(n, wt.size)
+        _run(code, controller, y, cstate, params, wpacked, ts, np.zeros((n, wt.size)), np.ones((n, wt.size)),
+             (ideal.min_mg_dl, ideal.max_mg_dl), np.zeros((n, wt.size)), cp, dp, pump, therapies, steps, rec,
+             clips, status, fail)
+        clips[:] = 0
+    noise, gain = sensor_errors(cgm, control_t, seed, idx)
+    carbs = np.stack([announced_carbs(s, control_t) for s in scens]) if len(set(map(id, scens))) > 1 else \
+        np.broadcast_to(announced_carbs(scens[0], control_t), (n, control_t.size))
+    rec = _Records(n, control_t.size)
+    if not status.any():
+        _run(code, controller, y, cstate, params, packed, ts, noise, gain, (cgm.min_mg_dl, cgm.max_mg_dl),
+             np.ascontiguousarray(carbs), cp, dp, pump, therapies, steps, rec, clips, status, fail)
+    else:
+        rec.cgm[:] = np.nan
+        rec.plasma[:] = np.nan
+    from .simulation import _labels
+
+    msgs = tuple(STATUS_MESSAGES[int(c)] if c == STATUS_OK else f"{STATUS_MESSAGES[int(c)]} at t = {f:.1f} min"
+                 for c, f in zip(status, fail))
+    return BatchClosedLoopResults(control_t, tuple(_labels(plist)), rec.cgm, rec.plasma, rec.basal, rec.bolus,
+                                  rec.long_acting, np.array(carbs, dtype=float), clips, msgs, tuple(therapies), seed,
+                                  getattr(controller, "name", type(controller).__name__), cgm.name, y)
+
+
+class _Records:
+    def __init__(self, n, n_ctrl):
+        self.cgm = np.full((n, n_ctrl), np.nan)
+        self.plasma = np.full((n, n_ctrl), np.nan)
+        self.basal = np.zeros((n, n_ctrl))
+        self.bolus = np.zeros((n, n_ctrl))
+        self.long_acting = np.zeros((n, n_ctrl))
+
+
+def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_range, carbs, cp, dp, pump,
+         therapies, steps, rec, clips, status, fail):
+    if code is not None:
+        closed_loop_kernel(y, cstate, params, packed.seg_offset, packed.breakpoints, packed.inputs, packed.jumps,
+                           packed.meal_reset, float(ts), noise, gain, np.array(sensor_range, dtype=float), carbs,
+                           code, cp, dp, steps, rec.cgm, rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips,
+                           status, fail)
+    else:
+        _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, carbs, pump, therapies, steps,
+                     rec, clips, status, fail)
+
+
+def _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, carbs, pump, therapies, steps, rec,
+                 clips, status, fail):
+    """A custom controller, called per patient in Python; physiology in one parallel call per instant."""
+    n, n_ctrl = noise.shape
+    states = [controller.initial_state(th) for th in therapies]
+    ptr = np.zeros(n, dtype=np.int64)
+    per_kg = PMOL_PER_U / params[:, P.BW]
+    pulse = min(BOLUS_DURATION_MIN, ts)
+    for k in range(n_ctrl):
+        t0 = k * ts
+        ig = y[:, S.interstitial_glucose] / params[:, P.VG]
+        reading = np.clip(np.round(gain[:, k] * ig + noise[:, k]), *sensor_range)
+        ok = status == STATUS_OK
+        rec.cgm[ok, k] = reading[ok]
+        rec.plasma[ok, k] = (y[:, S.plasma_glucose] / params[:, P.VG])[ok]
+        if k == n_ctrl - 1:
+            rec.basal[:, k] = rec.basal[:, k - 1] if k else 0.0
+            break
+        add_u = np.zeros((n, N_INPUTS))
+        pulse_u = np.zeros((n, N_INPUTS))
+        for i in np.nonzero(ok)[0]:
+            action, states[i] = controller.step(Observation(t0, float(reading[i]), float(carbs[i, k]), therapies[i],
+                                                            ts), states[i])
+            if not isinstance(action, Action):
+                raise InvalidInputError("controller action", action, "a glucostat.control.Action")
+            b, bol, notes = pump.deliver(action.basal_u_per_h, action.bolus_u)
+            la = 0.0
+            if action.long_acting_u:
+                la, n2 = (pump if isinstance(pump, Pen) else Pen()).dial(action.long_acting_u, "long-acting dose")
+                notes = notes + n2
+                pulse_u[i, INSULIN_PRODUCTS[action.long_acting_product]] = la / pulse * per_kg[i]
+            clips[i] += len(notes)
+            rec.basal[i, k], rec.bolus[i, k], rec.long_acting[i, k] = b, bol, la
+            add_u[i, U.sc_insulin] = b / 60.0 * per_kg[i]
+            pulse_u[i, U.sc_insulin] = bol / pulse * per_kg[i]
+        before = status.copy()
+        advance_batch(y, params, packed.seg_offset, packed.breakpoints, packed.inputs, packed.jumps,
+                      packed.meal_reset, ptr, np.full(n, t0), np.full(n, t0 + ts), add_u, pulse_u, pulse, steps,
+                      status)
+        newly = (before == STATUS_OK) & (status != STATUS_OK)
+        fail[newly] = t0
+
+
+__all__ = ["simulate_closed_loop_batch", "BatchClosedLoopResults", "closed_loop_kernel", "sensor_errors",
+           "announced_carbs"]

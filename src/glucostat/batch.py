@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import cgm_metrics
-from .closed_loop import _announcements, _preset
+from .closed_loop import _announcements, _preset, _run_settings
 from .control import (
     MDI,
     PID,
@@ -46,9 +46,9 @@ from .control import (
     pid_update,
 )
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
-from .engine import DEFAULT_STEP_MIN, advance_batch, advance_patient, prepare
+from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, prepare
 from .errors import InvalidInputError
-from .model import N_INPUTS, N_OUTPUTS, N_STATES, P, S, U
+from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
 from .scenario import INSULIN_PRODUCTS, Scenario
 from .solver import STATUS_MESSAGES, STATUS_OK
@@ -185,13 +185,7 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps
         inp = inputs[s0:s1]
         jmp = jumps[s0:s1]
         rst = meal_reset[s0:s1]
-        k1 = np.empty(N_STATES)
-        k2 = np.empty(N_STATES)
-        k3 = np.empty(N_STATES)
-        k4 = np.empty(N_STATES)
-        tmp = np.empty(N_STATES)
-        out = np.empty(N_OUTPUTS)
-        u = np.empty(N_INPUTS)
+        k1, k2, k3, k4, tmp, out, u = _workspace()
         add_u = np.zeros(N_INPUTS)
         pulse_u = np.zeros(N_INPUTS)
         per_kg = PMOL_PER_U / p[P.BW]
@@ -325,19 +319,6 @@ class BatchClosedLoopResults:
         return {k: float(v) for k, v in self.metrics(signal).mean(numeric_only=True).items()}
 
 
-def _therapies(plist, therapy):
-    from .therapy import derive_therapy
-
-    if therapy is None:
-        return [derive_therapy(p) for p in plist]
-    if isinstance(therapy, TherapyProfile):
-        return [therapy] * len(plist)
-    therapies = list(therapy)
-    if len(therapies) != len(plist):
-        raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
-    return therapies
-
-
 def simulate_closed_loop_batch(
     patients: "Sequence[Patient | str]",
     scenario: "Scenario | Sequence[Scenario]",
@@ -367,11 +348,7 @@ def simulate_closed_loop_batch(
         controller = controller_from_name(controller)
     cgm = _preset("cgm", cgm, CGM_PRESETS)
     pump = _preset("pump", pump, PUMP_PRESETS)
-    therapies = _therapies(plist, therapy)
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise InvalidInputError("seed", seed, "a non-negative integer or None")
-    if not isinstance(warmup_days, (int, np.integer)) or not 0 <= warmup_days <= 30:
-        raise InvalidInputError("warmup_days", warmup_days, "an integer from 0 to 30")
+    therapies = _run_settings(plist, therapy, seed, warmup_days)
     idx = list(range(n)) if patient_indices is None else [int(i) for i in patient_indices]
     if len(idx) != n:
         raise InvalidInputError("patient_indices", len(idx), f"one index per patient ({n})")

@@ -109,6 +109,25 @@ def _announcements(scenario: Scenario) -> list[tuple[float, float]]:
     return out
 
 
+def _run_settings(plist, therapy, seed, warmup_days) -> list[TherapyProfile]:
+    """Checks a closed-loop run's seed and warm-up; returns one therapy profile per patient
+    (derived by :func:`glucostat.therapy.derive_therapy` when ``therapy`` is None)."""
+    from .therapy import derive_therapy
+
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InvalidInputError("seed", seed, "a non-negative integer or None")
+    if not isinstance(warmup_days, (int, np.integer)) or not 0 <= warmup_days <= 30:
+        raise InvalidInputError("warmup_days", warmup_days, "an integer from 0 to 30")
+    if therapy is None:
+        return [derive_therapy(p) for p in plist]
+    if isinstance(therapy, TherapyProfile):
+        return [therapy] * len(plist)
+    therapies = list(therapy)
+    if len(therapies) != len(plist):
+        raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
+    return therapies
+
+
 def simulate_closed_loop(
     patients: "Patient | str | Sequence[Patient | str]",
     scenario: Scenario,
@@ -130,8 +149,6 @@ def simulate_closed_loop(
     and devices are run first (and discarded), e.g. to bring a long-acting insulin
     regimen to steady state.
     """
-    from .therapy import derive_therapy
-
     if isinstance(patients, (str, Patient)):
         patients = [patients]
     plist = [resolve(p) for p in patients]
@@ -139,18 +156,7 @@ def simulate_closed_loop(
         controller = controller_from_name(controller)
     cgm = _preset("cgm", cgm, CGM_PRESETS)
     pump = _preset("pump", pump, PUMP_PRESETS)
-    if therapy is None:
-        therapies = [derive_therapy(p) for p in plist]
-    elif isinstance(therapy, TherapyProfile):
-        therapies = [therapy] * len(plist)
-    else:
-        therapies = list(therapy)
-        if len(therapies) != len(plist):
-            raise InvalidInputError("therapy", len(therapies), f"one profile per patient ({len(plist)})")
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise InvalidInputError("seed", seed, "a non-negative integer or None")
-    if not isinstance(warmup_days, (int, np.integer)) or not 0 <= warmup_days <= 30:
-        raise InvalidInputError("warmup_days", warmup_days, "an integer from 0 to 30")
+    therapies = _run_settings(plist, therapy, seed, warmup_days)
     if not (math.isfinite(dt_min) and 0 < dt_min <= cgm.sample_time_min):
         raise InvalidInputError("dt_min", dt_min, f"a number in (0, {cgm.sample_time_min:g}] (the CGM period)")
 

@@ -86,7 +86,8 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
 
     ``seg_offset[i]:seg_offset[i+1]`` indexes patient i's segments in ``inputs``,
     ``jumps`` and ``meal_reset``; its breakpoints are ``breakpoints[seg_offset[i] + i :
-    seg_offset[i+1] + i + 1]`` (one more than its segments). ``t_out`` is shared.
+    seg_offset[i+1] + i + 1]`` (one more than its segments). ``t_out`` is shared; outputs
+    are right-continuous at breakpoints (impulses at an output time are included).
     Status codes are those of :mod:`glucostat.solver` (``STATUS_MESSAGES``); values after a failure are NaN.
     """
     n_pat = y0.shape[0]
@@ -95,54 +96,34 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
     outputs = np.full((n_pat if keep_outputs else 0, n_out, N_OUTPUTS), np.nan)
     status = np.zeros(n_pat, dtype=np.int64)
     for i in prange(n_pat):
-        step_min = steps_min[i]
         y = y0[i].copy()
         p = params[i]
-        k1 = np.empty(N_STATES)
-        k2 = np.empty(N_STATES)
-        k3 = np.empty(N_STATES)
-        k4 = np.empty(N_STATES)
-        tmp = np.empty(N_STATES)
-        out = np.empty(N_OUTPUTS)
         s0 = seg_offset[i]
-        nseg = seg_offset[i + 1] - s0
-        b0 = s0 + i
-        j_out = 0
-        for seg in range(nseg):
-            t0 = breakpoints[b0 + seg]
-            t1 = breakpoints[b0 + seg + 1]
-            u = inputs[s0 + seg]
-            if meal_reset[s0 + seg]:
-                y[S.meal_size] = y[S.stomach_solid] + y[S.stomach_liquid]
-            for m in range(N_STATES):
-                y[m] += jumps[s0 + seg, m]
-            t = t0
-            while True:
-                # outputs due at t (right-continuous at breakpoints)
-                while j_out < n_out and t_out[j_out] <= t + 1e-9:
-                    evaluate(t, y, u, p, k1, out)
-                    glucose[i, j_out] = out[glucose_col]
-                    if keep_outputs:
-                        for m in range(N_OUTPUTS):
-                            outputs[i, j_out, m] = out[m]
-                    j_out += 1
-                if t >= t1 - 1e-12:
-                    break
-                # next stop: the segment end, the next output time or one full step
-                t_next = min(t1, t + step_min)
-                if j_out < n_out and t_out[j_out] < t_next:
-                    t_next = t_out[j_out]
-                _rk4_step(t, y, u, p, t_next - t, k1, k2, k3, k4, tmp, out)
-                t = t_next
-                status[i] = state_status(y, ROUNDOFF)
-                if status[i] != STATUS_OK:
-                    break  # outputs from here on stay NaN
-                for m in range(N_STATES):
-                    if NONNEGATIVE_STATES[m] and y[m] < 0.0:
-                        y[m] = 0.0  # round-off
+        s1 = seg_offset[i + 1]
+        k1, k2, k3, k4, tmp, out, u = _workspace()
+        no_input = np.zeros(N_INPUTS)
+        ptr = 0
+        t = t_out[0]
+        for j in range(n_out):
+            ptr, status[i] = advance_patient(y, p, breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1], jumps[s0:s1],
+                                             meal_reset[s0:s1], ptr, t, t_out[j], no_input, no_input, t,
+                                             steps_min[i], k1, k2, k3, k4, tmp, out, u)
             if status[i] != STATUS_OK:
-                break
+                break  # outputs from here on stay NaN
+            t = t_out[j]
+            evaluate(t, y, inputs[s0 + max(ptr - 1, 0)], p, k1, out)
+            glucose[i, j] = out[glucose_col]
+            if keep_outputs:
+                for m in range(N_OUTPUTS):
+                    outputs[i, j, m] = out[m]
     return glucose, outputs, status
+
+
+@njit(cache=True, inline="always")
+def _workspace():
+    """Scratch arrays of one patient's integration: RK4 stages k1-k4, a stage state, outputs, inputs."""
+    return (np.empty(N_STATES), np.empty(N_STATES), np.empty(N_STATES), np.empty(N_STATES), np.empty(N_STATES),
+            np.empty(N_OUTPUTS), np.empty(N_INPUTS))
 
 
 @njit(cache=True, inline="always")
@@ -206,13 +187,7 @@ def advance_batch(y, params, seg_offset, breakpoints, inputs, jumps, meal_reset,
             continue
         s0 = seg_offset[i]
         s1 = seg_offset[i + 1]
-        k1 = np.empty(N_STATES)
-        k2 = np.empty(N_STATES)
-        k3 = np.empty(N_STATES)
-        k4 = np.empty(N_STATES)
-        tmp = np.empty(N_STATES)
-        out = np.empty(N_OUTPUTS)
-        u = np.empty(N_INPUTS)
+        k1, k2, k3, k4, tmp, out, u = _workspace()
         ptr[i], status[i] = advance_patient(y[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
                                             jumps[s0:s1], meal_reset[s0:s1], ptr[i], t0[i], t1[i], add_u[i],
                                             pulse_u[i], t0[i] + pulse_min, steps_min[i], k1, k2, k3, k4, tmp, out, u)

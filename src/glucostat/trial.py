@@ -27,7 +27,6 @@ import math
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,8 +42,11 @@ DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 SUMMARY_METRICS = ("Time in range 70-180 [%]", "Time below 70 [%]", "Time below 54 [%]", "Time above 180 [%]",
                    "Time above 250 [%]", "Mean glucose [mg/dL]", "Coefficient of variation [%]", "GMI [%]",
                    "LBGI [1]", "HBGI [1]", "Total insulin [U]")
-_N_METRICS = 18  # per-patient numeric columns (metrics + therapy), for the memory estimate
-_RECORDS_PER_STEP = 7  # arrays per patient and control instant in a running chunk
+# Memory model (measured: 1,000 patients x 14 days x 2 arms in chunks of 500 peaked at 0.76 GB RSS):
+_N_METRICS = 25  # per-patient columns (metrics, therapy, labels), 16 bytes each with table overhead
+_RECORDS_PER_STEP = 30  # float64 arrays per patient and control instant while a chunk runs (records,
+#                         sensor traces, packed scenarios and the metric temporaries)
+_BASELINE_BYTES = 400 * 1024**2  # interpreter, NumPy/pandas/numba and the compiled kernels
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,9 @@ class Trial:
     def estimate_bytes(self, workers: int = 1) -> int:
         """Peak memory [bytes]: per-patient results, plus ``workers`` chunks in flight."""
         steps = max(int(self.days * 1440 / min(CGM_PRESETS[a.cgm].sample_time_min for a in self.arms)) + 1, 1)
-        per_chunk = self.chunk_size * steps * _RECORDS_PER_STEP * 8
-        results = self.n * len(self.arms) * _N_METRICS * 8 * 2  # numbers + table overhead
-        return int(results + max(1, workers) * per_chunk)
+        per_chunk = min(self.chunk_size, self.n) * steps * _RECORDS_PER_STEP * 8
+        results = self.n * len(self.arms) * _N_METRICS * 16
+        return int(_BASELINE_BYTES + results + max(1, workers) * per_chunk)
 
     def to_dict(self) -> dict:
         d = asdict(self)

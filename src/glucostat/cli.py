@@ -410,8 +410,10 @@ def parameters(patient, out_file, as_json):
     click.echo(table[["Parameter", "Value", "Unit", "Meaning"]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
 from .cli_clinical import clamp as _clamp, ivgtt as _ivgtt  # noqa: E402
 main.add_command(_clamp)
 main.add_command(_ivgtt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -142,8 +142,11 @@ def patient_scenario(trial: Trial, index: int):
     return Scenario.random_days(days=trial.days, seed=seed)
 
 
-def run_chunk(trial: Trial, start: int, stop: int) -> dict:
-    """Run patients ``start:stop`` through every arm: {"index", "arm", metric columns...} as lists.
+_TEXT_COLUMNS = ("Patient", "Group", "Arm", "Status")
+
+
+def run_chunk(trial: Trial, start: int, stop: int):
+    """Run patients ``start:stop`` through every arm: a table with one row per (arm, patient).
 
     A pure function of its arguments (the unit of work sent to Dask workers)."""
     import glucostat  # noqa: F401  (workers: compiled kernels from the package's cache)
@@ -172,7 +175,14 @@ def run_chunk(trial: Trial, start: int, stop: int) -> dict:
                           ("Carb ratio [g/U]", [t.carb_ratio_g_per_u for t in th]),
                           ("Correction factor [mg/dL/U]", [t.correction_factor_mg_dl_per_u for t in th])):
             out.setdefault(col, []).extend(vals)
-    return out
+    # compact columns: numbers as float64 arrays, labels as categoricals
+    import pandas as pd
+
+    frame = pd.DataFrame({k: v if k in _TEXT_COLUMNS else np.asarray(v, dtype=float) for k, v in out.items()})
+    frame["Patient index"] = frame["Patient index"].astype(np.int64)
+    for k in _TEXT_COLUMNS:
+        frame[k] = frame[k].astype("category")
+    return frame
 
 
 def _t_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -279,7 +289,7 @@ def run_trial(trial: Trial, scheduler=None, progress: bool = False, retries: int
         from tqdm.auto import tqdm
 
         bar = tqdm(total=trial.n, desc="trial", unit="patient", disable=None)
-    parts: dict[int, dict] = {}
+    parts: dict = {}
     if client is None:
         for start, stop in chunks:
             parts[start] = run_chunk(trial, start, stop)
@@ -297,7 +307,9 @@ def run_trial(trial: Trial, scheduler=None, progress: bool = False, retries: int
                 bar.update(stop - start)
     if bar is not None:
         bar.close()
-    table = pd.concat([pd.DataFrame(parts[s]) for s, _ in chunks], ignore_index=True)
+    table = pd.concat([parts.pop(s) for s, _ in chunks], ignore_index=True)
+    for k in _TEXT_COLUMNS:
+        table[k] = table[k].astype(str)
     arm_order = {a.name: k for k, a in enumerate(trial.arms)}
     table = table.sort_values(["Arm", "Patient index"], key=lambda c: c.map(arm_order) if c.name == "Arm" else c,
                               kind="stable", ignore_index=True)

@@ -1,0 +1,135 @@
+"""Command-line commands for the clinical protocols of :mod:`glucostat.clinical`: ``clamp`` and ``ivgtt``.
+
+They are registered on the main ``glucostat`` group at the end of :mod:`glucostat.cli`; helpers of
+that module are imported inside the commands, so importing this module first is safe too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from .patients import PRESETS, Patient
+
+_PRESET_HELP = f"Patient preset: {', '.join(PRESETS)}."
+
+
+def _write_outputs(out_dir: Path, stem: str, data: dict, result) -> dict:
+    """Write ``stem``.json (the printed JSON), ``stem``.parquet (the samples, with provenance) and
+    ``stem``.png (the figure) into ``out_dir``, each atomically; return the file names."""
+    from .cli import _jsonable
+    from .results import PATIENT_COLUMN, _atomic_write, _write_table
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {"json": str(out_dir / f"{stem}.json"), "parquet": str(out_dir / f"{stem}.parquet"),
+             "figure": str(out_dir / f"{stem}.png")}
+    _atomic_write(Path(files["json"]),
+                  lambda tmp: tmp.write_text(json.dumps(_jsonable(data), indent=2), encoding="utf-8"))
+    df = result.samples.reset_index()
+    df.insert(0, PATIENT_COLUMN, result.patient)
+    _atomic_write(Path(files["parquet"]),
+                  lambda tmp: _write_table(df, tmp, ".parquet", result.results.provenance))
+    result.plot(path=files["figure"])
+    return files
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
+
+
+@click.command()
+@click.option("--patient", "-p", default="healthy", show_default=True, metavar="NAME", help=_PRESET_HELP)
+@click.option("--insulin", "insulin", type=float, multiple=True, metavar="MU_PER_M2_MIN",
+              help="Insulin infusion rate [mU/m2/min] (5-1000; default 40, DeFronzo 1979). Repeat for a "
+                   "multi-step clamp, e.g. --insulin 10 --insulin 40.")
+@click.option("--target", "target", type=float, default=None,
+              help="Clamp glucose [mg/dL] (60-300). Default: basal glucose, or 100 mg/dL if basal is higher.")
+@click.option("--duration", "duration", type=float, default=120.0, show_default=True,
+              help="Duration of each insulin step [min] (60-600, a multiple of 5).")
+@click.option("--height", "height", type=float, default=None,
+              help="Body height [cm] for the body surface area (Mosteller). Default 175.")
+@click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write clamp.json, clamp.parquet (5-min samples) and clamp.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def clamp(patient, insulin, target, duration, height, body_weight, out_dir, as_json):
+    """Hyperinsulinaemic-euglycaemic clamp: M-value, M/I, EGP suppression, glucose disposal."""
+    from .cli import _emit_json
+    from .clinical import clamp as run_clamp
+
+    res = run_clamp(Patient.from_preset(patient, body_weight_kg=body_weight),
+                    insulin_mu_per_m2_min=list(insulin) if insulin else 40.0, target_mg_dl=target,
+                    duration_min=duration, height_cm=height)
+    data = res.to_dict()
+    if out_dir is not None:
+        data["files"] = _write_outputs(out_dir, "clamp", data, res)
+    if as_json:
+        _emit_json(data)
+    else:
+        click.echo(f"Hyperinsulinaemic-euglycaemic clamp, patient {res.patient}: "
+                   f"{' then '.join(f'{r:g}' for r in res.insulin_mu_per_m2_min)} mU/m2/min, "
+                   f"{res.step_duration_min:g} min per step, target {res.target_mg_dl:.1f} mg/dL, "
+                   f"body surface area {res.body_surface_area_m2:.2f} m2")
+        cols = ["Plasma glucose [mg/dL]", "Glucose infusion rate [mg/kg/min]", "Plasma insulin [uU/mL]",
+                "Liver glucose production [mg/kg/min]"]
+        click.echo(res.samples[cols].iloc[::3].to_string(float_format=lambda v: f"{v:.2f}"))
+        for s in res.steps:
+            click.echo(f"\nstep {s['Step [1]']:.0f} ({s['Insulin infusion rate [mU/m2/min]']:g} mU/m2/min), "
+                       f"{s['Steady-state window start [min]']:g}-{s['Steady-state window end [min]']:g} min:")
+            for k, v in s.items():
+                if not k.startswith(("Step [", "Steady-state window", "Insulin infusion rate")):
+                    click.echo(f"  {k}: {_fmt(v)}")
+            if not s["Steady state reached [1]"]:
+                click.echo("  note: glucose was not held at the target in this window (see 'Time to target'); "
+                           "the M-value is not a steady-state value")
+        for kind, f in data.get("files", {}).items():
+            click.echo(f"wrote {kind}: {f}")
+    if res.results.status[0] != "ok":
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--patient", "-p", default="healthy", show_default=True, metavar="NAME", help=_PRESET_HELP)
+@click.option("--glucose", "glucose", type=float, default=0.3, show_default=True,
+              help="IV glucose dose [g/kg] at 0 min, injected over 1 min (> 0, <= 0.6).")
+@click.option("--insulin", "insulin", type=float, default=0.03, show_default=True,
+              help="Regular insulin [U/kg] infused over 5 min from --insulin-time (insulin-modified FSIGT; "
+                   "0 gives the standard test; <= 0.1).")
+@click.option("--insulin-time", "insulin_time", type=float, default=20.0, show_default=True,
+              help="Start of the insulin infusion [min] (10-60).")
+@click.option("--duration", "duration", type=float, default=180.0, show_default=True,
+              help="Test duration [min] (60-300).")
+@click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write ivgtt.json, ivgtt.parquet (samples) and ivgtt.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def ivgtt(patient, glucose, insulin, insulin_time, duration, body_weight, out_dir, as_json):
+    """Frequently sampled IVGTT: Kg, AIRg, minimal-model SI and SG, disposition index."""
+    from .cli import _emit_json
+    from .clinical import ivgtt as run_ivgtt
+
+    res = run_ivgtt(Patient.from_preset(patient, body_weight_kg=body_weight), glucose_g_per_kg=glucose,
+                    insulin_u_per_kg=insulin, insulin_time_min=insulin_time, duration_min=duration)
+    data = res.to_dict()
+    if out_dir is not None:
+        data["files"] = _write_outputs(out_dir, "ivgtt", data, res)
+    if as_json:
+        _emit_json(data)
+    else:
+        kind = (f"insulin-modified ({res.insulin_u_per_kg:g} U/kg at {insulin_time:g} min)"
+                if res.insulin_u_per_kg > 0 else "standard")
+        click.echo(f"Frequently sampled IVGTT, {kind}, patient {res.patient}: {res.glucose_g_per_kg:g} g/kg glucose")
+        click.echo(res.samples[["Plasma glucose [mg/dL]", "Plasma insulin [uU/mL]"]].to_string(
+            float_format=lambda v: f"{v:.1f}"))
+        click.echo("")
+        for k, v in res.indices.items():
+            click.echo(f"{k}: {_fmt(v)}")
+        if not res.fit.identifiable:
+            click.echo("note: the minimal-model estimates are not identifiable from these data "
+                       f"(on a bound: {', '.join(res.fit.at_bound) or 'none'}; see the CV values)")
+        for kind, f in data.get("files", {}).items():
+            click.echo(f"wrote {kind}: {f}")

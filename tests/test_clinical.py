@@ -1,0 +1,394 @@
+"""Clinical protocols: hyperinsulinaemic-euglycaemic clamp, frequently sampled IVGTT, minimal-model fit.
+
+Published values are cited where they are used. Where glucostat's model (Dalla Man 2007 as calibrated)
+falls outside a published range, the test pins what the model gives, with the tolerance and the
+reason written next to it, and docs/validation.md ('Clinical protocols: clamp and IVGTT') says so.
+"""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy.integrate import solve_ivp
+
+import glucostat as gs
+from glucostat import clinical
+from glucostat.cli import main
+from glucostat.errors import InvalidInputError
+from glucostat.model import S
+
+
+@pytest.fixture(scope="module")
+def clamps():
+    return {p: clinical.clamp(p) for p in ("healthy", "t2d")}
+
+
+@pytest.fixture(scope="module")
+def ivgtts():
+    return {p: clinical.ivgtt(p) for p in ("healthy", "t2d")}
+
+
+# --------------------------------------------------------------------------------------------- minimal model
+def _reference_glucose(t_out, ti, ii, sg, si, p2, g0, gb, ib):
+    """The minimal model integrated independently (scipy DOP853, tight tolerances, kinks as breakpoints)."""
+    def rhs(t, z):
+        d = np.interp(t, ti, ii) - ib
+        return [-(sg + z[1]) * z[0] + sg * gb, -p2 * z[1] + p2 * si * d]
+
+    knots = np.unique(np.concatenate(([0.0], ti[ti > 0], [t_out.max()])))
+    z, out = [g0, 0.0], {}
+    for a, b in zip(knots[:-1], knots[1:]):
+        te = t_out[(t_out > a) & (t_out < b)]
+        sol = solve_ivp(rhs, (a, b), z, method="DOP853", rtol=1e-12, atol=1e-12, t_eval=np.append(te, b))
+        out.update(zip(te, sol.y[0, :-1]))
+        out[b] = sol.y[0, -1]
+        z = sol.y[:, -1]
+    return np.array([out.get(t, g0) for t in t_out])
+
+
+def _fsigt_insulin(ib, first_phase, bolus):
+    """An insulin-modified FSIGT insulin profile [uU/mL] on the standard sample times."""
+    t = np.array(clinical.FSIGT_SAMPLE_TIMES_MIN)
+    first = first_phase * (t > 0) * (t / 4.0) * np.exp(1.0 - t / 4.0)
+    second = 0.3 * first_phase * (t > 10) * np.exp(-(t - 10.0) / 60.0)
+    injected = bolus * (t >= 22) * np.exp(-np.clip(t - 23.0, 0, None) / 6.0)
+    ins = ib + first + second + injected
+    return t, ins
+
+
+TRUE_SETS = {
+    # healthy-like (SI 5e-4, SG 0.025; Pacini et al. 1998 normal means ~7e-4 and 0.026-0.036)
+    "normal": dict(sg=0.025, si=5.0e-4, p2=0.03, g0=280.0, gb=90.0, ib=8.0, first=80.0, bolus=150.0),
+    # type 2-like (low SI, high basal glucose, small first phase)
+    "t2d": dict(sg=0.015, si=1.0e-4, p2=0.02, g0=330.0, gb=160.0, ib=15.0, first=10.0, bolus=150.0),
+}
+
+
+def _synthetic(name):
+    p = TRUE_SETS[name]
+    t, ins = _fsigt_insulin(p["ib"], p["first"], p["bolus"])
+    g = _reference_glucose(t, t, ins, p["sg"], p["si"], p["p2"], p["g0"], p["gb"], p["ib"])
+    g[t <= 0] = p["gb"]
+    return t, g, ins, p
+
+
+def test_minimal_model_integrator_matches_scipy():
+    t, g_ref, ins, p = _synthetic("normal")
+    g = clinical.minimal_model_glucose(t, t, ins, p["sg"], p["si"], p["p2"], p["g0"], p["gb"], p["ib"])
+    fit_part = t > 0
+    assert np.max(np.abs(g[fit_part] - g_ref[fit_part])) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["normal", "t2d"])
+def test_minimal_model_fit_recovers_known_parameters(name):
+    """Noise-free data from the minimal model itself (independent integrator): SI, SG, p2, G0 within 1 %."""
+    t, g, ins, p = _synthetic(name)
+    fit = clinical.fit_minimal_model(t, g, ins)
+    assert fit.gb_mg_dl == pytest.approx(p["gb"]) and fit.ib_uu_ml == pytest.approx(p["ib"])
+    assert fit.si_per_min_per_uu_ml == pytest.approx(p["si"], rel=0.01)
+    assert fit.sg_per_min == pytest.approx(p["sg"], rel=0.01)
+    assert fit.p2_per_min == pytest.approx(p["p2"], rel=0.01)
+    assert fit.g0_mg_dl == pytest.approx(p["g0"], rel=0.01)
+    assert fit.identifiable and fit.residual_rms_pct < 0.01
+    idx = fit.indices()
+    assert idx["SI [10^-4/min per uU/mL]"] == pytest.approx(p["si"] * 1e4, rel=0.01)
+
+
+def test_minimal_model_fit_with_assay_noise_and_precision():
+    """1.5 % CV glucose noise (a typical assay), seeded: estimates within 3 reported CVs of the truth."""
+    t, g, ins, p = _synthetic("normal")
+    rng = np.random.default_rng(7)
+    g_noisy = g * (1.0 + 0.015 * rng.standard_normal(g.size))
+    g_noisy[t <= 0] = p["gb"]
+    fit = clinical.fit_minimal_model(t, g_noisy, ins, gb_mg_dl=p["gb"], ib_uu_ml=p["ib"])
+    assert 0.5 < fit.residual_rms_pct < 3.0
+    for key, est, true in (("SI", fit.si_per_min_per_uu_ml, p["si"]), ("SG", fit.sg_per_min, p["sg"])):
+        cv = fit.cv_pct[key] / 100.0
+        assert 0 < cv < 0.5
+        assert abs(math.log(est / true)) < 3.0 * cv, (key, est, true, cv)
+
+
+def test_minimal_model_fit_bad_input():
+    t, g, ins, _ = _synthetic("normal")
+    with pytest.raises(InvalidInputError, match="t_min, glucose_mg_dl, insulin_uu_ml"):
+        clinical.fit_minimal_model(t, g[:-1], ins)
+    with pytest.raises(InvalidInputError, match="t_min"):
+        clinical.fit_minimal_model(t[1:], g[1:], ins[1:])  # no basal sample and no gb/ib
+    with pytest.raises(InvalidInputError, match="t_min"):
+        clinical.fit_minimal_model(t[::-1], g[::-1], ins[::-1])
+    with pytest.raises(InvalidInputError, match="glucose_mg_dl"):
+        clinical.fit_minimal_model(t, -g, ins)
+    with pytest.raises(InvalidInputError, match="fit_start_min"):
+        clinical.fit_minimal_model(t, g, ins, fit_start_min=170)
+
+
+# --------------------------------------------------------------------------------------------- stepping helper
+def test_advance_in_control_intervals_equals_one_integration():
+    """Stepping a scenario in 5-min pieces applies every meal impulse once and matches simulate()."""
+    pat = gs.Patient.from_preset("healthy")
+    scen = gs.Scenario.day(meals={"07:00": 50, "07:32": 10}, duration_min=15)
+    ref = gs.simulate(pat, scen, t_eval=np.arange(400.0, 600.0, 1.0))
+    comp = scen.compile(pat.body_weight_kg)
+    p = pat.parameter_vector()
+    y = np.array(pat.initial_state)
+    y, *_ = clinical.advance(y, p, comp, 0.0, 400.0)
+    got = []
+    for t0 in np.arange(400.0, 600.0, 5.0):
+        y, ys, outs, code, _ = clinical.advance(y, p, comp, t0, t0 + 5.0, None, np.arange(t0, t0 + 5.0, 1.0))
+        assert code == 0
+        got.append(ys)
+    got = np.concatenate(got)
+    assert np.max(np.abs(got[:, S.plasma_glucose] - ref.states[0, :, S.plasma_glucose])) < 1e-4
+    assert np.max(np.abs(got[:, S.cum_ingested] - ref.states[0, :, S.cum_ingested])) < 1e-6
+
+
+# --------------------------------------------------------------------------------------------- clamp
+def test_clamp_holds_glucose_at_target(clamps):
+    """The DeFronzo feedback holds glucose within 5 % of target after the first 10 min and with a CV
+    below 5 % in the last 30 min (the usual quality criterion; e.g. a median end-of-clamp CV of 4.1 %,
+    range 1.4-12 %, in Matthews, Edge & Dunger 1990, 26 overnight clamps)."""
+    h = clamps["healthy"]
+    assert h.target_mg_dl == pytest.approx(gs.Patient.from_preset("healthy").basal_glucose_mg_dl)
+    g = h.samples["Plasma glucose [mg/dL]"]
+    dev = (g[g.index >= 10] - h.target_mg_dl).abs() / h.target_mg_dl
+    assert dev.max() < 0.05
+    ix = h.indices
+    assert ix["Glucose CV [%]"] < 5.0 and abs(ix["Glucose deviation from target [%]"]) < 5.0
+    assert ix["Steady state reached [1]"] == 1.0
+    # isoglycaemic clamp in type 2 diabetes (target = fasting glucose) is held too
+    iso = clinical.clamp("t2d", target_mg_dl=gs.Patient.from_preset("t2d").basal_glucose_mg_dl)
+    assert iso.indices["Glucose CV [%]"] < 5.0 and abs(iso.indices["Glucose deviation from target [%]"]) < 5.0
+
+
+def test_clamp_insulin_dose_matches_linear_kinetics(clamps):
+    """40 mU/m2/min x BSA (Mosteller) gives the steady-state insulin rise of the model's linear insulin
+    kinetics, R / (m4 + m2 m3 / (m1 + m3)) / VI with m3 at basal extraction (DM2007 eqs. 2-5): checks
+    the unit chain mU/m2/min -> pmol/kg/min."""
+    h = clamps["healthy"]
+    pat = gs.Patient.from_preset("healthy")
+    v = pat.values
+    bsa = clinical.body_surface_area_m2(v["BW"], 175.0)
+    assert bsa == pytest.approx(math.sqrt(175.0 * 78.0 / 3600.0))
+    rate = 40.0 * bsa / v["BW"] * 6.0  # pmol/kg/min
+    m3 = v["HEb"] * v["m1"] / (1.0 - v["HEb"])
+    rise = rate / (v["m4"] + v["m2"] * m3 / (v["m1"] + m3)) / v["VI"]
+    assert h.indices["Steady-state insulin [pmol/L]"] - v["Ib"] == pytest.approx(rise, rel=0.05)
+    assert h.indices["Steady-state insulin [uU/mL]"] == pytest.approx(h.indices["Steady-state insulin [pmol/L]"] / 6)
+
+
+def test_clamp_indices_are_consistent(clamps):
+    for r in clamps.values():
+        ix = r.indices
+        s = r.samples
+        w = (s.index >= 90) & (s.index < 120)
+        assert ix["M-value [mg/kg/min]"] == pytest.approx(s["Glucose infusion rate [mg/kg/min]"][w].mean())
+        assert ix["M/I [mg/kg/min per uU/mL]"] == pytest.approx(
+            ix["M-value [mg/kg/min]"] / ix["Steady-state insulin [uU/mL]"])
+        egp = ix["Endogenous glucose production [mg/kg/min]"]
+        egp_b = ix["Basal endogenous glucose production [mg/kg/min]"]
+        assert ix["EGP suppression [%]"] == pytest.approx(100 * (1 - egp / egp_b))
+        # at steady state, disposal = dextrose + liver production (mass balance, 5 %)
+        if ix["Steady state reached [1]"]:
+            assert ix["Glucose disposal Rd [mg/kg/min]"] == pytest.approx(
+                ix["M-value [mg/kg/min]"] + ix["Endogenous glucose production [mg/kg/min]"], rel=0.05)
+        bw = gs.Patient.from_preset(r.patient).body_weight_kg
+        assert s["Dextrose 20 % infusion [mL/h]"].to_numpy() == pytest.approx(
+            s["Glucose infusion rate [mg/kg/min]"].to_numpy() * bw * 60 / 200)
+        d = r.to_dict()
+        json.dumps(d, allow_nan=True)
+        assert all(isinstance(v, float) for v in d["indices"].values())
+        assert "M-value [mg/kg/min]" in d["indices"] and len(d["samples"]) == 25
+
+
+def test_clamp_against_published_values(clamps):
+    """Published at 40 mU/m2/min (≈ 1 mU/kg/min): M-value 8.3 ± 0.6 (SEM) mg/kg/min in normal glucose
+    tolerance and 4.7 ± 0.4 in mild diabetes (Diabetes 2001;50:1449, n = 57 Swedish men); EGP suppressed
+    by ≈ 70 % in controls and ≈ 53 % in type 2 diabetes (Gastaldelli et al., Diabetes 2001;50:1807,
+    2H-glucose, last 40 min of a 2-h clamp); insulin metabolic clearance 511 ± 74 mL/m2/min (Diabetes
+    1982;31:132), i.e. a ≈ 78 uU/mL rise at 40 mU/m2/min.
+
+    What holds in the model: type 2 diabetes is far more insulin resistant than health (lower M-value,
+    M/I and EGP suppression). What does not, and is documented in docs/validation.md: the healthy
+    M-value (3.5) is well below the published mean because (1) the model clears infused insulin about twice
+    as fast as people do (insulin rise ≈ 40 instead of ≈ 78 uU/mL; M/I 0.080 vs ≈ 8.3/85 ≈ 0.1) and
+    (2) the model's delayed hepatic insulin action (1/ki ≈ 2 h, two compartments) lets EGP fall by only
+    a quarter in 2 h; and the type 2 subject's glucose falls from 164 to 100 mg/dL only after 280 min
+    of insulin, so no dextrose is needed within the standard 2 h (M-value 0).
+    """
+    h, d = clamps["healthy"].indices, clamps["t2d"].indices
+    assert d["M-value [mg/kg/min]"] < h["M-value [mg/kg/min]"]
+    assert d["EGP suppression [%]"] < h["EGP suppression [%]"]
+    # the model, as calibrated (tolerances: ±10 % of the value printed in docs/validation.md)
+    assert h["M-value [mg/kg/min]"] == pytest.approx(3.52, rel=0.10)
+    assert h["M/I [mg/kg/min per uU/mL]"] == pytest.approx(0.080, rel=0.10)
+    assert h["Steady-state insulin [uU/mL]"] == pytest.approx(44.3, rel=0.10)
+    assert h["EGP suppression [%]"] == pytest.approx(25.0, abs=5.0)
+    insulin_rise = h["Steady-state insulin [uU/mL]"] - gs.Patient.from_preset("healthy").basal_insulin_pmol_l / 6
+    assert 1.7 < 78.0 / insulin_rise < 2.3  # the documented ≈ 2x faster insulin clearance
+    # type 2 with the default target (100 mg/dL): not reached in 2 h, flagged as not at steady state
+    t2 = clamps["t2d"]
+    assert t2.target_mg_dl == 100.0 and math.isnan(d["Time to target [min]"])
+    assert d["Steady state reached [1]"] == 0.0 and d["M-value [mg/kg/min]"] == 0.0
+    # at the fasting glucose (isoglycaemic) the type 2 M-value is positive but below published 4.7 ± 0.4
+    iso = clinical.clamp("t2d", target_mg_dl=164.18).indices
+    assert 0.5 < iso["M-value [mg/kg/min]"] < h["M-value [mg/kg/min]"]
+    assert iso["M/I [mg/kg/min per uU/mL]"] < 0.5 * h["M/I [mg/kg/min per uU/mL]"]
+
+
+def test_clamp_two_steps():
+    r = clinical.clamp("healthy", insulin_mu_per_m2_min=[10, 40], duration_min=120)
+    lo, hi = r.steps
+    assert lo["Insulin infusion rate [mU/m2/min]"] == 10 and hi["Insulin infusion rate [mU/m2/min]"] == 40
+    assert lo["Steady-state window end [min]"] == 120 and hi["Steady-state window end [min]"] == 240
+    assert lo["Steady-state insulin [uU/mL]"] < hi["Steady-state insulin [uU/mL]"]
+    assert lo["M-value [mg/kg/min]"] < hi["M-value [mg/kg/min]"]
+    assert lo["EGP suppression [%]"] < hi["EGP suppression [%]"]
+    assert r.indices is r.steps[-1]
+    rates = r.samples["Insulin infusion rate [mU/m2/min]"]
+    # primes: 4x the increase in the first minute of each step
+    assert rates.loc[0.0] == pytest.approx(40.0) and rates.loc[120.0] == pytest.approx(40 + 3 * 30)
+    assert rates.loc[60.0] == pytest.approx(10.0) and rates.loc[200.0] == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(insulin_mu_per_m2_min=-40), "insulin_mu_per_m2_min"),
+    (dict(insulin_mu_per_m2_min=2000), "insulin_mu_per_m2_min"),
+    (dict(insulin_mu_per_m2_min=[10, 0]), "insulin_mu_per_m2_min[1]"),
+    (dict(insulin_mu_per_m2_min=[40] * 7), "insulin_mu_per_m2_min"),
+    (dict(target_mg_dl=40), "target_mg_dl"),
+    (dict(target_mg_dl=400), "target_mg_dl"),
+    (dict(target_mg_dl=float("nan")), "target_mg_dl"),
+    (dict(duration_min=30), "duration_min"),
+    (dict(duration_min=62), "duration_min"),
+    (dict(height_cm=50), "height_cm"),
+])
+def test_clamp_bad_input(kwargs, field):
+    with pytest.raises(InvalidInputError) as exc:
+        clinical.clamp("healthy", **kwargs)
+    assert exc.value.field == field
+    assert "allowed" in str(exc.value)
+
+
+# --------------------------------------------------------------------------------------------- IVGTT
+def test_ivgtt_protocol_and_hand_computed_indices(ivgtts):
+    r = ivgtts["healthy"]
+    s = r.samples
+    assert list(s.index) == list(clinical.FSIGT_SAMPLE_TIMES_MIN) and len(s) == 30
+    g, i = s["Plasma glucose [mg/dL]"], s["Plasma insulin [uU/mL]"]
+    pat = gs.Patient.from_preset("healthy")
+    assert g.loc[-1.0] == pytest.approx(pat.basal_glucose_mg_dl)
+    assert i.loc[-1.0] == pytest.approx(pat.basal_insulin_pmol_l / 6)
+    # 0.3 g/kg over 1 min into VG: the 1-min sample is ≈ basal + 300/VG minus what left in that minute
+    assert g.loc[1.0] == pytest.approx(pat.basal_glucose_mg_dl + 300.0 / pat.values["VG"], rel=0.03)
+    w = [10.0, 12.0, 14.0, 16.0, 19.0]
+    kg = -100 * np.polyfit(w, np.log(g.loc[w]), 1)[0]
+    assert r.indices["Kg [%/min]"] == pytest.approx(kg)
+    ta = [0.0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
+    ia = [0.0] + list(i.loc[ta[1:]] - i.loc[-1.0])
+    assert r.indices["AIRg [uU/mL x min]"] == pytest.approx(np.trapezoid(ia, ta))
+    assert r.indices["Disposition index DI [1]"] == pytest.approx(
+        r.indices["AIRg [uU/mL x min]"] * r.indices["SI [10^-4/min per uU/mL]"])
+    # the insulin bolus at 20-25 min shows in the samples
+    assert i.loc[25.0] > 3 * i.loc[19.0]
+    d = r.to_dict()
+    assert d["protocol"].startswith("insulin-modified") and len(d["samples"]) == 30
+    assert all(isinstance(v, float) for v in d["indices"].values())
+
+
+def test_ivgtt_against_published_values(ivgtts):
+    """Published: Kg ≥ 1.2 %/min is normal (classic IVGTT criterion); first-phase insulin secretion to IV
+    glucose is lost early in type 2 diabetes (Diabet Med 1994;11:432; the minimal-model summary table
+    'Physiologic parameters emerging from the minimal model', Diabetes: AIRg normal 59.6 ± 54.8 vs
+    type 2 6.7 ± 18.5, SI 2.62 ± 2.21 vs 0.57 ± 0.82 x10^-4, SG 0.021 ± 0.008 vs 0.015 ± 0.011 /min);
+    in 16 normal subjects SI 6.96 ± 0.83 (SEM) x10^-4/min per uU/mL and SG 0.036 ± 0.005 /min on the
+    insulin-modified FSIGT (Pacini et al. 1998, Am J Physiol 274:E592).
+
+    What holds: healthy Kg is normal and above type 2; AIRg is lower in type 2; the healthy fit is
+    precise. What does not (docs/validation.md): the DM2007 beta cell secretes in proportion to dG/dt,
+    so a 1-min IV bolus triggers a large first phase (insulin peak ≈ 215 uU/mL at 7 min), in type 2
+    79 % of the healthy one where published type 2 values are about a tenth; the healthy subject then
+    overshoots to hypoglycaemia (no counter-regulation, long hepatic insulin action), which the minimal
+    model reads as a high SI and low SG; the type 2 fit cannot
+    separate SI from p2 (the 'SI = 0 problem' of MINMOD in diabetes, Pillonetto et al. 2002) and is
+    flagged as not identifiable.
+    """
+    h, d = ivgtts["healthy"].indices, ivgtts["t2d"].indices
+    assert h["Kg [%/min]"] >= 1.2
+    assert d["Kg [%/min]"] < 1.2 and d["Kg [%/min]"] < h["Kg [%/min]"]
+    assert d["AIRg [uU/mL x min]"] < h["AIRg [uU/mL x min]"]
+    assert h["Fit identifiable [1]"] == 1.0 and h["SI CV [%]"] < 30 and h["Fit residual RMS [%]"] < 2
+    assert d["Fit identifiable [1]"] == 0.0
+    # the type 2 SI sits where p2 meets its bound; over every p2 the data allow (0.001-0.05/min, fits within
+    # 2 % RMS) its SI stays between 1 and 4.5 x10^-4, below the healthy estimate
+    assert d["SI [10^-4/min per uU/mL]"] < h["SI [10^-4/min per uU/mL]"]
+    # the model, as calibrated (tolerances: ±15 % of the values printed in docs/validation.md)
+    assert h["Kg [%/min]"] == pytest.approx(1.78, rel=0.15)
+    assert d["Kg [%/min]"] == pytest.approx(1.03, rel=0.15)
+    assert h["AIRg [uU/mL x min]"] == pytest.approx(1460, rel=0.15)
+    assert d["AIRg [uU/mL x min]"] / h["AIRg [uU/mL x min]"] > 0.5  # published ratio ≈ 0.1
+    assert h["SI [10^-4/min per uU/mL]"] == pytest.approx(17.5, rel=0.15)  # published 7.0 ± 3.3 (SD)
+    assert h["SG [1/min]"] == pytest.approx(0.011, rel=0.15)  # published 0.036 ± 0.021 (SD)
+    assert h["Minimum glucose [mg/dL]"] < 40.0  # the documented post-bolus hypoglycaemia
+
+
+def test_ivgtt_standard_test_and_bad_input():
+    r = clinical.ivgtt("healthy", insulin_u_per_kg=0.0)
+    assert r.to_dict()["protocol"].endswith("(standard)")
+    i = r.samples["Plasma insulin [uU/mL]"]
+    assert i.loc[25.0] < i.loc[19.0]  # no insulin bolus
+    bad = [(dict(glucose_g_per_kg=-0.3), "glucose_g_per_kg"), (dict(glucose_g_per_kg=0), "glucose_g_per_kg"),
+           (dict(glucose_g_per_kg=2), "glucose_g_per_kg"), (dict(insulin_u_per_kg=-0.03), "insulin_u_per_kg"),
+           (dict(insulin_u_per_kg=1.0), "insulin_u_per_kg"), (dict(insulin_time_min=5), "insulin_time_min"),
+           (dict(duration_min=30), "duration_min")]
+    for kwargs, field in bad:
+        with pytest.raises(InvalidInputError) as exc:
+            clinical.ivgtt("healthy", **kwargs)
+        assert exc.value.field == field
+
+
+def test_protocol_parameters_have_units_and_sources():
+    table = clinical.protocol_parameters()
+    assert {"clamp", "ivgtt"} == set(table["Protocol"])
+    assert (table["Unit"].str.len() > 0).all() and (table["Source"].str.len() > 10).all()
+
+
+# --------------------------------------------------------------------------------------------- CLI
+def test_cli_clamp_and_ivgtt_json(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["clamp", "--patient", "healthy", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert isinstance(data["indices"]["M-value [mg/kg/min]"], float)
+    assert isinstance(data["indices"]["EGP suppression [%]"], float)
+    res = runner.invoke(main, ["ivgtt", "--patient", "t2d", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    for key in ("SI [10^-4/min per uU/mL]", "SG [1/min]", "Kg [%/min]", "AIRg [uU/mL x min]",
+                "Disposition index DI [1]"):
+        assert isinstance(data["indices"][key], float)
+    out = tmp_path / "iv"
+    res = runner.invoke(main, ["ivgtt", "-p", "healthy", "--insulin", "0", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(out / "ivgtt.parquet")
+    assert {"Patient", "Time [min]", "Plasma glucose [mg/dL]"} <= set(df.columns) and len(df) == 30
+    assert (out / "ivgtt.png").stat().st_size > 10_000 and json.loads((out / "ivgtt.json").read_text())["indices"]
+    out = tmp_path / "cl"
+    res = runner.invoke(main, ["clamp", "-p", "t2d", "--insulin", "10", "--insulin", "40", "--target", "164",
+                               "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "M-value [mg/kg/min]" in res.output
+    assert len(pd.read_parquet(out / "clamp.parquet")) == 49 and (out / "clamp.png").stat().st_size > 10_000
+
+
+def test_cli_bad_input_exits_2_naming_the_field(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["clamp", "--insulin", "-40", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "insulin_mu_per_m2_min" in res.output
+    assert not (tmp_path / "x").exists()
+    res = runner.invoke(main, ["ivgtt", "--glucose", "-0.3"])
+    assert res.exit_code == 2 and "glucose_g_per_kg" in res.output
+    res = runner.invoke(main, ["clamp", "--target", "500"])
+    assert res.exit_code == 2 and "target_mg_dl" in res.output

@@ -19,6 +19,7 @@ from glucostat import clinical
 from glucostat.cli import main
 from glucostat.errors import InvalidInputError
 from glucostat.model import S
+from glucostat.simulation import advance
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +135,10 @@ def test_advance_in_control_intervals_equals_one_integration():
     comp = scen.compile(pat.body_weight_kg)
     p = pat.parameter_vector()
     y = np.array(pat.initial_state)
-    y, *_ = clinical.advance(y, p, comp, 0.0, 400.0)
+    y, *_ = advance(y, p, comp, 0.0, 400.0)
     got = []
     for t0 in np.arange(400.0, 600.0, 5.0):
-        y, ys, outs, code, _ = clinical.advance(y, p, comp, t0, t0 + 5.0, None, np.arange(t0, t0 + 5.0, 1.0))
+        y, ys, outs, code, _ = advance(y, p, comp, t0, t0 + 5.0, None, np.arange(t0, t0 + 5.0, 1.0))
         assert code == 0
         got.append(ys)
     got = np.concatenate(got)

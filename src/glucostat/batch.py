@@ -163,6 +163,21 @@ def _deliver(dp, basal, bolus, long_acting):
     return basal, bolus, long_acting, clips
 
 
+@njit(cache=True)
+def deliver_batch(dp, basal, bolus):
+    """:func:`_deliver` for N requests (no long-acting): (basal [U/h], bolus [U], clips), arrays (N,)."""
+    n = basal.shape[0]
+    out_basal = np.empty(n)
+    out_bolus = np.empty(n)
+    clips = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        b, bol, _, c = _deliver(dp, basal[i], bolus[i], 0.0)
+        out_basal[i] = b
+        out_bolus[i] = bol
+        clips[i] = c
+    return out_basal, out_bolus, clips
+
+
 @njit(cache=True, parallel=True)
 def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps, meal_reset, ts, noise, gain,
                        sensor_range, carbs, ctrl_code, cparams, dparams, steps_min, cgm, plasma, basal_rec, bolus_rec,
@@ -245,7 +260,8 @@ def _controller_params(controller, therapies: Sequence[TherapyProfile]) -> np.nd
     return cp
 
 
-def _device_params(pump: Pump | Pen) -> np.ndarray:
+def device_params(pump: Pump | Pen) -> np.ndarray:
+    """A pump's (or pen's) limits as the compiled kernels' parameter row (:class:`DP`)."""
     pen = pump if isinstance(pump, Pen) else Pen()
     if isinstance(pump, Pen):
         return np.array([1.0, 1.0, 0.0, pen.increment_u, pen.max_dose_u, pen.increment_u, pen.max_dose_u])
@@ -360,7 +376,7 @@ def simulate_closed_loop_batch(
     cstate = np.zeros((n, 3))
     code = _controller_code(controller)
     cp = _controller_params(controller, therapies) if code is not None else None
-    dp = _device_params(pump)
+    dp = device_params(pump)
     clips = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.int64)
     fail = np.zeros(n)
@@ -458,4 +474,4 @@ def _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, c
 
 
 __all__ = ["simulate_closed_loop_batch", "BatchClosedLoopResults", "closed_loop_kernel", "sensor_errors",
-           "announced_carbs"]
+           "announced_carbs", "deliver_batch", "device_params"]

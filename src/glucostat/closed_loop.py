@@ -10,7 +10,7 @@ its limits. A bolus is delivered within the first minute of the step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -19,12 +19,12 @@ from . import cgm_metrics
 from .control import Controller, Observation, controller_from_name
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
 from .errors import InvalidInputError, UnknownNameError
-from .model import N_OUTPUTS, N_STATES, P, S, U
+from .model import N_INPUTS, N_OUTPUTS, N_STATES, P, S, U
 from .patients import Patient, resolve
 from .results import Results
 from .scenario import INSULIN_PRODUCTS, Meal, Scenario
-from .simulation import DEFAULT_ATOL, DEFAULT_H_MAX_MIN, DEFAULT_RTOL, MAX_STEPS, _labels
-from .solver import STATUS_MESSAGES, STATUS_OK, clip_roundoff, integrate
+from .simulation import _labels, advance
+from .solver import STATUS_MESSAGES, STATUS_OK
 from .units import PMOL_PER_U
 
 
@@ -274,39 +274,29 @@ def _loop(y, cstate, p, comp, control_t, out_t, sensor_error, announcements, con
 
 def _advance(y, p, comp, t0, t1, basal_u_h, bolus_u, bw, out_t, states_i, outputs_i, long_acting_u=0.0,
              long_acting_product="glargine"):
-    """Integrate from t0 to t1 with the device's insulin; fill outputs on [t0, t1)."""
+    """Integrate from t0 to t1 with the device's insulin; fill outputs on [t0, t1) (and t1 at the end).
+
+    The basal rate runs over the whole interval; a bolus and a long-acting dose are
+    delivered within its first minute, so the interval is advanced in two pieces
+    (:func:`glucostat.simulation.advance`, which applies the scenario's own events)."""
     per_kg = PMOL_PER_U / bw
-    bps = comp.breakpoints
-    pts = {t0, t1}
-    pts.update(b for b in bps if t0 < b < t1)
-    bolus_end = min(t1, t0 + 1.0)
+    basal = np.zeros(N_INPUTS)
+    basal[U.sc_insulin] = basal_u_h / 60.0 * per_kg
+    pieces = [(t0, t1, basal)]
     if bolus_u > 0 or long_acting_u > 0:
-        pts.add(bolus_end)
-    pts = np.array(sorted(pts))
-    nseg = pts.size - 1
-    u = np.zeros((nseg, comp.inputs.shape[1]))
-    jumps = np.zeros((nseg, N_STATES))
-    reset = np.zeros(nseg, dtype=np.bool_)
-    for j in range(nseg):
-        a = pts[j]
-        k = int(np.searchsorted(bps, a, side="right") - 1)
-        k = min(max(k, 0), comp.inputs.shape[0] - 1)
-        u[j] = comp.inputs[k]
-        if bps[k] == a and k < comp.jumps.shape[0]:
-            jumps[j] = comp.jumps[k]
-            reset[j] = comp.meal_reset[k]
-        u[j, U.sc_insulin] += basal_u_h / 60.0 * per_kg
-        if bolus_u > 0 and a < bolus_end:
-            u[j, U.sc_insulin] += bolus_u / (bolus_end - t0) * per_kg
-        if long_acting_u > 0 and a < bolus_end:
-            u[j, INSULIN_PRODUCTS[long_acting_product]] += long_acting_u / (bolus_end - t0) * per_kg
+        bolus_end = min(t1, t0 + 1.0)
+        pulse = basal.copy()
+        pulse[U.sc_insulin] += bolus_u / (bolus_end - t0) * per_kg
+        pulse[INSULIN_PRODUCTS[long_acting_product]] += long_acting_u / (bolus_end - t0) * per_kg
+        pieces = [(t0, bolus_end, pulse)] + ([(bolus_end, t1, basal)] if bolus_end < t1 else [])
     last = t1 >= out_t[-1] - 1e-9
-    sel = (out_t >= t0) & ((out_t <= t1) if last else (out_t < t1))
-    t_eval = np.append(out_t[sel], t1)
-    ys, outs, code, t_stop, _ = integrate(y, p, pts, u, jumps, reset, t_eval, DEFAULT_RTOL, DEFAULT_ATOL,
-                                          DEFAULT_H_MAX_MIN, MAX_STEPS)
-    clip_roundoff(ys, DEFAULT_ATOL)
-    idx = np.nonzero(sel)[0]
-    states_i[idx] = ys[:-1]
-    outputs_i[idx] = outs[:-1]
-    return ys[-1].copy(), code, t_stop
+    code, t_stop = STATUS_OK, t1
+    for a, b, extra in pieces:
+        end_included = last and b == t1
+        idx = np.nonzero((out_t >= a) & ((out_t <= b) if end_included else (out_t < b)))[0]
+        y, ys, outs, code, t_stop = advance(y, p, comp, a, b, extra, out_t[idx])
+        states_i[idx] = ys
+        outputs_i[idx] = outs
+        if code != STATUS_OK:
+            break
+    return y, code, t_stop

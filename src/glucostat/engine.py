@@ -204,8 +204,8 @@ class PackedScenarios:
     meal_reset: np.ndarray
 
 
-def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> PackedScenarios:
-    """Compile and pack one scenario per patient (a scenario object may repeat)."""
+def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> list:
+    """One compiled scenario per patient (compiled once per distinct scenario and body weight)."""
     cache: dict[tuple[int, float], object] = {}
     comps = []
     for sc, bw in zip(scenarios, body_weights_kg):
@@ -213,6 +213,16 @@ def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> Pac
         if key not in cache:
             cache[key] = sc.compile(float(bw))
         comps.append(cache[key])
+    return comps
+
+
+def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> PackedScenarios:
+    """Compile and pack one scenario per patient (a scenario object may repeat)."""
+    return pack_compiled(compile_scenarios(scenarios, body_weights_kg))
+
+
+def pack_compiled(comps) -> PackedScenarios:
+    """Pack already compiled scenarios (:class:`glucostat.scenario.CompiledScenario`), one per patient."""
     nseg = np.array([c.inputs.shape[0] for c in comps], dtype=np.int64)
     seg_offset = np.zeros(len(comps) + 1, dtype=np.int64)
     np.cumsum(nseg, out=seg_offset[1:])
@@ -251,8 +261,13 @@ def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min
     packed = pack(scenarios, [p.body_weight_kg for p in patients])
     y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in patients])
     params = np.stack([p.parameter_vector() for p in patients])
-    steps = np.array([min(step_min, STEP_RATE_PRODUCT / fastest_rate(p.values)) for p in patients])
+    steps = np.array([patient_step_min(p, step_min) for p in patients])
     return y0, params, packed, steps
+
+
+def patient_step_min(patient: Patient, step_min: float = DEFAULT_STEP_MIN) -> float:
+    """The patient's RK4 step [min]: ``min(step_min, STEP_RATE_PRODUCT / fastest rate)`` (module docstring)."""
+    return min(step_min, STEP_RATE_PRODUCT / fastest_rate(patient.values))
 
 
 def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Sequence[Scenario]",
@@ -297,5 +312,6 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)
 
 
-__all__ = ["simulate_batch", "integrate_batch", "advance_batch", "advance_patient", "pack", "prepare", "fastest_rate", "BatchResults", "estimate_bytes",
+__all__ = ["simulate_batch", "integrate_batch", "advance_batch", "advance_patient", "pack", "pack_compiled", "compile_scenarios", "prepare",
+           "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

@@ -41,13 +41,13 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from .batch import announced_carbs
+from .batch import announced_carbs, deliver_batch, device_params
 from .cgm_metrics import risk_function
 from .closed_loop import _preset
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pump
-from .engine import DEFAULT_STEP_MIN, advance_batch, prepare
+from .engine import DEFAULT_STEP_MIN, advance_batch, pack_compiled, patient_step_min
 from .errors import InvalidInputError
-from .model import N_INPUTS, P, S, U
+from .model import N_INPUTS, N_PARAMS, N_STATES, P, S, U
 from .patients import Patient, resolve
 from .scenario import Scenario
 from .solver import STATUS_OK
@@ -84,14 +84,27 @@ class _Patients:
     def __init__(self, n, cfg):
         self.n = n
         self.cfg = cfg
-        self.y = None
+        n_ctrl = cfg.n_steps + 1
+        self.control_t = np.arange(n_ctrl) * cfg.cgm.sample_time_min
+        self.compiled = [None] * n  # each environment's compiled scenario, replaced at its reset
+        self.y = np.zeros((n, N_STATES))
+        self.params = np.zeros((n, N_PARAMS))
+        self.steps = np.zeros(n)
+        self.packed = None
         self.status = np.zeros(n, dtype=np.int64)
+        self.carbs = np.zeros((n, n_ctrl))
+        self.noise = np.zeros((n, n_ctrl))
+        self.gain = np.ones((n, n_ctrl))
+        self.ptr = np.zeros(n, dtype=np.int64)
+        self.k = np.zeros(n, dtype=np.int64)
+        self.doses = np.zeros((n, cfg.iob_len))
+        self.cgm_hist = np.zeros((n, max(cfg.history, 2)))
+        self.labels = [""] * n
+        self.dp = device_params(cfg.pump)
 
     def reset(self, rng_list, indices):
+        """New episodes for ``indices``: draw patient, meals and sensor noise from each one's generator."""
         cfg = self.cfg
-        n_ctrl = cfg.n_steps + 1
-        ts = cfg.cgm.sample_time_min
-        control_t = np.arange(n_ctrl) * ts
         for i in indices:
             rng = rng_list[i]
             pat = cfg.patients[int(rng.integers(len(cfg.patients)))] if len(cfg.patients) > 1 else cfg.patients[0]
@@ -100,34 +113,20 @@ class _Patients:
                                           seed=int(rng.integers(2**31 - 1)))
             else:
                 sc = cfg.scenario
-            self.patient[i] = pat
-            self.scenario[i] = sc
-            self.carbs[i] = announced_carbs(sc, control_t)
-            self.noise[i] = cfg.cgm.noise_trace(control_t, rng)
-            self.gain[i] = cfg.cgm.gain_trace(control_t)
-        y0, params, packed, steps = prepare(self.patient, self.scenario, cfg.step_min)
-        if self.y is None:
-            self.y = y0
-        self.y[indices] = y0[indices]
-        self.params, self.packed, self.steps = params, packed, steps
+            self.labels[i] = pat.name
+            self.compiled[i] = sc.compile(pat.body_weight_kg)
+            self.y[i] = pat.initial_state
+            self.params[i] = pat.parameter_vector()
+            self.steps[i] = patient_step_min(pat, cfg.step_min)
+            self.carbs[i] = announced_carbs(sc, self.control_t)
+            self.noise[i] = cfg.cgm.noise_trace(self.control_t, rng)
+            self.gain[i] = cfg.cgm.gain_trace(self.control_t)
+        self.packed = pack_compiled(self.compiled)
         self.ptr[indices] = 0
         self.k[indices] = 0
         self.status[indices] = STATUS_OK
         self.doses[indices] = 0.0
         self.cgm_hist[indices] = self._read()[indices, None]
-
-    def allocate(self):
-        cfg, n = self.cfg, self.n
-        n_ctrl = cfg.n_steps + 1
-        self.patient = [None] * n
-        self.scenario = [None] * n
-        self.carbs = np.zeros((n, n_ctrl))
-        self.noise = np.zeros((n, n_ctrl))
-        self.gain = np.ones((n, n_ctrl))
-        self.ptr = np.zeros(n, dtype=np.int64)
-        self.k = np.zeros(n, dtype=np.int64)
-        self.doses = np.zeros((n, cfg.iob_len))
-        self.cgm_hist = np.zeros((n, max(cfg.history, 2)))
 
     def _read(self):
         """CGM readings of all environments at their current sample (``CGM.read``)."""
@@ -149,16 +148,12 @@ class _Patients:
 
     def step(self, actions):
         cfg = self.cfg
-        pump = cfg.pump
         a = np.asarray(actions, dtype=float).reshape(self.n, -1)
         if not np.all(np.isfinite(a)):
             raise InvalidInputError("action", a.tolist(), "finite numbers (basal [U/h], bolus [U])")
-        basal = np.clip(a[:, 0], 0.0, pump.max_basal_u_per_h)
-        basal = np.floor(basal / pump.basal_increment_u_per_h + 1e-9) * pump.basal_increment_u_per_h
-        bolus = np.zeros(self.n)
-        if a.shape[1] > 1:
-            bolus = np.clip(a[:, 1], 0.0, pump.max_bolus_u)
-            bolus = np.floor(bolus / pump.bolus_increment_u + 1e-9) * pump.bolus_increment_u
+        requested_bolus = a[:, 1] if a.shape[1] > 1 else np.zeros(self.n)
+        basal, bolus, clips = deliver_batch(self.dp, np.ascontiguousarray(a[:, 0]),
+                                            np.ascontiguousarray(requested_bolus))
         ts = cfg.cgm.sample_time_min
         pulse = min(1.0, ts)
         per_kg = PMOL_PER_U / self.params[:, P.BW]
@@ -182,7 +177,7 @@ class _Patients:
         reward = cfg.reward(self.cgm_hist) if cfg.batched_reward else \
             np.array([cfg.reward(self.cgm_hist[i]) for i in range(self.n)], dtype=float)
         info = {"interstitial_glucose_mg_dl": g, "basal_u_per_h": basal, "bolus_u": bolus,
-                "time_min": self.k * ts}
+                "pump_clips": clips.astype(float), "time_min": self.k * ts}
         return reward, terminated, truncated, info
 
 
@@ -267,14 +262,13 @@ class GlucoseEnv(gymnasium.Env):
         self.observation_space = self._cfg.observation_space
         self.action_space = self._cfg.action_space
         self._batch = _Patients(1, self._cfg)
-        self._batch.allocate()
         self._done = True
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self._batch.reset([self.np_random], [0])
         self._done = False
-        return self._batch.observe()[0], {"patient": self._batch.patient[0].name}
+        return self._batch.observe()[0], {"patient": self._batch.labels[0]}
 
     def step(self, action):
         if self._done:
@@ -306,7 +300,6 @@ class GlucoseVectorEnv(gymnasium.vector.VectorEnv):
         self.closed = False
         self.viewer = None  # Gymnasium 0.29's close() reads it
         self._batch = _Patients(num_envs, cfg)
-        self._batch.allocate()
         self._rngs = None
 
     def reset(self, *, seed=None, options=None):
@@ -327,8 +320,9 @@ class GlucoseVectorEnv(gymnasium.vector.VectorEnv):
         done = np.nonzero(term | trunc)[0]
         if done.size:
             final = self._batch.observe()
-            info["final_obs"] = np.array([final[i] if i in set(done) else None for i in range(self.num_envs)],
-                                         dtype=object)
+            info["final_obs"] = np.full(self.num_envs, None, dtype=object)
+            for i in done:
+                info["final_obs"][i] = final[i]
             info["final_observation"] = info["final_obs"]
             info["_final_obs"] = info["_final_observation"] = term | trunc
             self._batch.reset(self._rngs, list(done))

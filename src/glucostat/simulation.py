@@ -10,10 +10,10 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidInputError, UnknownNameError
-from .model import N_STATES, NONNEGATIVE_STATES, S
+from .model import N_INPUTS, N_STATES, NONNEGATIVE_STATES, S
 from .patients import PRESETS, Patient, resolve
 from .results import Results
-from .scenario import Scenario
+from .scenario import CompiledScenario, Scenario
 from .solver import STATUS_MESSAGES, STATUS_OK, clip_roundoff, integrate
 
 MODEL_NAME = "glucostat organ model: Dalla Man, Rizza & Cobelli 2007 meal model (doi:10.1109/TBME.2007.893506)"
@@ -164,6 +164,43 @@ def simulate(
         body_weight_kg=tuple(p.body_weight_kg for p in plist),
         provenance=provenance,
     )
+
+
+def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs=None, t_eval=None,
+            rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL):
+    """Integrate the organ model from ``t0`` to ``t1`` (a control interval).
+
+    Inputs are those of ``compiled`` on [t0, t1) (its breakpoints inside the interval become segment
+    bounds; its impulses at breakpoints in [t0, t1) are applied) plus ``extra_inputs``, a constant
+    vector in the :class:`glucostat.model.U` layout (e.g. a dextrose rate a controller chose at
+    ``t0``). Successive calls over [t0, t1), [t1, t2), ... apply every impulse exactly once.
+
+    Returns ``(y1, states, outputs, status, t_stop)``: the state at ``t1``, and states and outputs at
+    ``t_eval`` (times within [t0, t1]; default: none).
+    """
+    bps = compiled.breakpoints
+    pts = sorted({float(t0), float(t1), *(float(b) for b in bps if t0 < b < t1)})
+    pts = np.array(pts)
+    nseg = pts.size - 1
+    u = np.zeros((nseg, N_INPUTS))
+    jumps = np.zeros((nseg, N_STATES))
+    reset = np.zeros(nseg, dtype=np.bool_)
+    n_in = compiled.inputs.shape[0]
+    for j in range(nseg):
+        a = pts[j]
+        k = min(max(int(np.searchsorted(bps, a, side="right") - 1), 0), n_in - 1)
+        u[j] = compiled.inputs[k]
+        if bps[k] == a:
+            jumps[j] = compiled.jumps[k]
+            reset[j] = compiled.meal_reset[k]
+        if extra_inputs is not None:
+            u[j] += extra_inputs
+    te = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=float)
+    te = np.append(te, t1)
+    ys, outs, code, t_stop, _ = integrate(np.asarray(y, dtype=float), p, pts, u, jumps, reset, te, rtol, atol,
+                                          DEFAULT_H_MAX_MIN, MAX_STEPS)
+    clip_roundoff(ys, atol)
+    return ys[-1].copy(), ys[:-1], outs[:-1], code, t_stop
 
 
 def _labels(plist: list[Patient]) -> list[str]:

@@ -149,6 +149,8 @@ def run_chunk(trial: Trial, start: int, stop: int):
     """Run patients ``start:stop`` through every arm: a table with one row per (arm, patient).
 
     A pure function of its arguments (the unit of work sent to Dask workers)."""
+    import pandas as pd
+
     import glucostat  # noqa: F401  (workers: compiled kernels from the package's cache)
 
     from .batch import simulate_closed_loop_batch
@@ -157,30 +159,20 @@ def run_chunk(trial: Trial, start: int, stop: int):
     patients, groups, labels = list(cohort.patients), list(cohort.groups), list(cohort.labels)
     scenarios = [patient_scenario(trial, i) for i in range(start, stop)]
     therapies = {m: cohort.therapies(m) for m in sorted({a.therapy for a in trial.arms})}
-    out: dict[str, list] = {"Patient index": [], "Patient": [], "Group": [], "Arm": [], "Status": []}
+    frames = []
     for arm in trial.arms:
         th = therapies[arm.therapy]
         res = simulate_closed_loop_batch(patients, scenarios, arm.controller, th, cgm=arm.cgm, pump=arm.pump,
                                          seed=trial.seed, warmup_days=trial.warmup_days,
                                          patient_indices=range(start, stop))
-        m = res.metrics("cgm")
-        out["Patient index"] += list(range(start, stop))
-        out["Patient"] += labels
-        out["Group"] += groups
-        out["Arm"] += [arm.name] * len(patients)
-        out["Status"] += list(res.status)
-        for col in m.columns:
-            out.setdefault(col, []).extend(float(x) for x in m[col].to_numpy())
-        for col, vals in (("Basal rate [U/h]", [t.basal_u_per_h for t in th]),
-                          ("Carb ratio [g/U]", [t.carb_ratio_g_per_u for t in th]),
-                          ("Correction factor [mg/dL/U]", [t.correction_factor_mg_dl_per_u for t in th])):
-            out.setdefault(col, []).extend(vals)
-    # compact columns: numbers as float64 arrays, labels as categoricals
-    import pandas as pd
-
-    frame = pd.DataFrame({k: v if k in _TEXT_COLUMNS else np.asarray(v, dtype=float) for k, v in out.items()})
-    frame["Patient index"] = frame["Patient index"].astype(np.int64)
-    for k in _TEXT_COLUMNS:
+        ids = pd.DataFrame({"Patient index": np.arange(start, stop, dtype=np.int64), "Patient": labels,
+                            "Group": groups, "Arm": arm.name, "Status": list(res.status)})
+        therapy = pd.DataFrame({"Basal rate [U/h]": [t.basal_u_per_h for t in th],
+                                "Carb ratio [g/U]": [t.carb_ratio_g_per_u for t in th],
+                                "Correction factor [mg/dL/U]": [t.correction_factor_mg_dl_per_u for t in th]})
+        frames.append(pd.concat([ids, res.metrics("cgm").reset_index(drop=True), therapy], axis=1))
+    frame = pd.concat(frames, ignore_index=True)
+    for k in _TEXT_COLUMNS:  # compact labels
         frame[k] = frame[k].astype("category")
     return frame
 

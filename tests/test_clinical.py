@@ -259,7 +259,7 @@ def test_clamp_two_steps():
     (dict(insulin_mu_per_m2_min=2000), "insulin_mu_per_m2_min"),
     (dict(insulin_mu_per_m2_min=[10, 0]), "insulin_mu_per_m2_min[1]"),
     (dict(insulin_mu_per_m2_min=[40] * 7), "insulin_mu_per_m2_min"),
-    (dict(target_mg_dl=40), "target_mg_dl"),
+    (dict(target_mg_dl=30), "target_mg_dl"),
     (dict(target_mg_dl=400), "target_mg_dl"),
     (dict(target_mg_dl=float("nan")), "target_mg_dl"),
     (dict(duration_min=30), "duration_min"),
@@ -280,8 +280,8 @@ def test_ivgtt_protocol_and_hand_computed_indices(ivgtts):
     assert list(s.index) == list(clinical.FSIGT_SAMPLE_TIMES_MIN) and len(s) == 30
     g, i = s["Plasma glucose [mg/dL]"], s["Plasma insulin [uU/mL]"]
     pat = gs.Patient.from_preset("healthy")
-    assert g.loc[-1.0] == pytest.approx(pat.basal_glucose_mg_dl)
-    assert i.loc[-1.0] == pytest.approx(pat.basal_insulin_pmol_l / 6)
+    assert g.loc[-1.0] == pytest.approx(pat.basal_glucose_mg_dl, rel=1e-3)  # glycogen drawn down before the test
+    assert i.loc[-1.0] == pytest.approx(pat.basal_insulin_pmol_l / 6, rel=1e-3)
     # 0.3 g/kg over 1 min into VG: the 1-min sample is ≈ basal + 300/VG minus what left in that minute
     assert g.loc[1.0] == pytest.approx(pat.basal_glucose_mg_dl + 300.0 / pat.values["VG"], rel=0.03)
     w = [10.0, 12.0, 14.0, 16.0, 19.0]
@@ -311,8 +311,9 @@ def test_ivgtt_against_published_values(ivgtts):
     precise. What does not (docs/validation.md): the DM2007 beta cell secretes in proportion to dG/dt,
     so a 1-min IV bolus triggers a large first phase (insulin peak ≈ 215 uU/mL at 7 min), in type 2
     79 % of the healthy one where published type 2 values are about a tenth; the healthy subject then
-    overshoots to hypoglycaemia (no counter-regulation, long hepatic insulin action), which the minimal
-    model reads as a high SI and low SG; the type 2 fit cannot
+    falls to ~48 mg/dL, where glucagon counter-regulation (issue 4) stops the fall; with it the minimal-model
+    SI matches the published value (6.8 vs 6.96) while SG stays low and the fit residual rises to ~2.6 %
+    (the minimal model has no counter-regulation); the type 2 fit cannot
     separate SI from p2 (the 'SI = 0 problem' of MINMOD in diabetes, Pillonetto et al. 2002) and is
     flagged as not identifiable.
     """
@@ -320,7 +321,7 @@ def test_ivgtt_against_published_values(ivgtts):
     assert h["Kg [%/min]"] >= 1.2
     assert d["Kg [%/min]"] < 1.2 and d["Kg [%/min]"] < h["Kg [%/min]"]
     assert d["AIRg [uU/mL x min]"] < h["AIRg [uU/mL x min]"]
-    assert h["Fit identifiable [1]"] == 1.0 and h["SI CV [%]"] < 30 and h["Fit residual RMS [%]"] < 2
+    assert h["Fit identifiable [1]"] == 1.0 and h["SI CV [%]"] < 30 and h["Fit residual RMS [%]"] < 3
     assert d["Fit identifiable [1]"] == 0.0
     # the type 2 SI sits where p2 meets its bound; over every p2 the data allow (0.001-0.05/min, fits within
     # 2 % RMS) its SI stays between 1 and 4.5 x10^-4, below the healthy estimate
@@ -330,9 +331,9 @@ def test_ivgtt_against_published_values(ivgtts):
     assert d["Kg [%/min]"] == pytest.approx(1.03, rel=0.15)
     assert h["AIRg [uU/mL x min]"] == pytest.approx(1460, rel=0.15)
     assert d["AIRg [uU/mL x min]"] / h["AIRg [uU/mL x min]"] > 0.5  # published ratio ≈ 0.1
-    assert h["SI [10^-4/min per uU/mL]"] == pytest.approx(17.5, rel=0.15)  # published 7.0 ± 3.3 (SD)
-    assert h["SG [1/min]"] == pytest.approx(0.011, rel=0.15)  # published 0.036 ± 0.021 (SD)
-    assert h["Minimum glucose [mg/dL]"] < 40.0  # the documented post-bolus hypoglycaemia
+    assert h["SI [10^-4/min per uU/mL]"] == pytest.approx(6.8, rel=0.15)  # published 7.0 ± 3.3 (SD)
+    assert h["SG [1/min]"] == pytest.approx(0.0157, rel=0.15)  # published 0.036 ± 0.021 (SD)
+    assert 40.0 < h["Minimum glucose [mg/dL]"] < 55.0  # post-bolus dip, stopped by glucagon
 
 
 def test_ivgtt_standard_test_and_bad_input():

@@ -32,7 +32,8 @@ def test_healthy_rederived_values_close_to_printed():
     assert p.values["Sb"] == pytest.approx((0.6471 - 0.6) / 0.0304)
     assert p.values["m2"] == pytest.approx(0.486, abs=5e-4)
     assert p.values["m4"] == pytest.approx(0.1945, abs=5e-4)
-    assert p.values["Vm0"] == pytest.approx(2.513, abs=1e-3)
+    # 2.513 with DM2007's kidney; the transport-maximum kidney loses 0.11 mg/min at 92 mg/dL (issue 4)
+    assert p.values["Vm0"] == pytest.approx(2.509, abs=1e-3)
     assert p.values["kp1"] == pytest.approx(2.703, abs=1e-3)
 
 
@@ -44,7 +45,9 @@ def test_t2d_rederivation_documented_deviation():
     assert m2 == pytest.approx(0.735, abs=2e-3) and m4 == pytest.approx(0.294, abs=2e-3)
     assert 0.05 < m2 / m2p - 1 < 0.10 and 0.05 < m4 / m4p - 1 < 0.10
     assert abs(p.rederived["kp1"][1] / 3.09 - 1) < 0.01
-    assert abs(p.rederived["Vm0"][1] / 4.65 - 1) < 0.01
+    # 4.65 with DM2007's kidney (no excretion below 180 mg/dL); the transport-maximum kidney with the
+    # wider type 2 splay loses ~4 mg/min in urine at the fasting 164 mg/dL, which uptake no longer covers
+    assert p.rederived["Vm0"][1] == pytest.approx(4.39, abs=0.01)
 
 
 def test_body_weight_and_overrides():

@@ -104,16 +104,15 @@ def test_meal_suppresses_liver_glucose_output_less_in_t2d():
     assert ed.min() / ed[0] > eh.min() / eh[0]
 
 
-def test_renal_glucose_only_above_threshold():
-    """Renal threshold about 180 mg/dL (Hieshima et al. 2020, J Diabetes Investig 11:617; Rave et al.
-    2006, Nephrol Dial Transplant 21:2166: 139-220 mg/dL in T2D). No urinary glucose in health."""
-    res = gs.simulate(["healthy", "t2d"], gs.Scenario.day())
+def test_published_renal_glucose_only_above_threshold():
+    """DM2007 eq. (27), kept in the published variants: excretion only above ke2/VG = 180 mg/dL."""
+    res = gs.simulate(["dalla-man-2007-normal", "dalla-man-2007-t2d"], gs.Scenario.day())
     for k in range(2):
         g = res.get("Plasma glucose [mg/dL]", k)
-        e = res.get("Renal glucose excretion [mg/kg/min]", k)
+        e = res.get("Urinary glucose excretion [mg/kg/min]", k)
         assert np.all(e[g < 179.9] == 0.0)
-    assert res.get("Renal glucose excretion [mg/kg/min]", 0).max() == 0.0
-    assert res.get("Renal glucose excretion [mg/kg/min]", 1).max() > 0.0
+    assert res.get("Urinary glucose excretion [mg/kg/min]", 0).max() == 0.0
+    assert res.get("Urinary glucose excretion [mg/kg/min]", 1).max() > 0.0
 
 
 def test_first_pass_hepatic_insulin_extraction():

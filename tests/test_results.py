@@ -15,13 +15,14 @@ def test_three_lines():
     for col in ["Plasma glucose [mg/dL]", "Plasma insulin [pmol/L]", "Gut glucose absorption [mg/kg/min]",
                 "Liver glucose production [mg/kg/min]", "Pancreatic insulin secretion [pmol/kg/min]",
                 "Hepatic insulin extraction [fraction]", "Muscle and fat glucose uptake [mg/kg/min]",
-                "Brain glucose uptake [mg/kg/min]", "Renal glucose excretion [mg/kg/min]"]:
+                "Brain glucose uptake [mg/kg/min]", "Urinary glucose excretion [mg/kg/min]"]:
         assert col in df.columns
     assert all("[" in c and c.endswith("]") for c in df.columns)
     assert not df.isna().any().any()
     assert (df.select_dtypes("number").drop(columns=["Remote insulin action [pmol/L]",
                                                      "Static insulin secretion [pmol/kg/min]",
-                                                     "Plasma glucose rate of change [mg/dL/min]"]) >= 0).all().all()
+                                                     "Plasma glucose rate of change [mg/dL/min]",
+                                                     "Fading of glucagon action [-]"]) >= 0).all().all()
 
 
 def test_several_patients(day_results):

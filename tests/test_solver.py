@@ -58,7 +58,7 @@ def test_glucose_mass_balance_closes(name):
     iv = st[-1, S.cum_iv_glucose] * bw
     produced = integral("Liver glucose production [mg/kg/min]")
     used = integral("Brain glucose uptake [mg/kg/min]") + integral("Muscle and fat glucose uptake [mg/kg/min]")
-    excreted = integral("Renal glucose excretion [mg/kg/min]")
+    excreted = integral("Urinary glucose excretion [mg/kg/min]")
     absorbed = integral("Gut glucose absorption [mg/kg/min]")
     in_gut = st[-1, S.stomach_solid] + st[-1, S.stomach_liquid] + st[-1, S.gut]
     retained = st[-1, S.cum_splanchnic_retention] * bw

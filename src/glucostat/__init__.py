@@ -29,6 +29,7 @@ with _package_cache():
     from . import engine  # noqa: E402,F401  (compiled population kernels, cached with the package)
     from . import batch  # noqa: E402,F401  (compiled closed loop in batch)
     from .protocols import OGTTResult, ogtt  # noqa: E402
+    from .compare import Comparison, compare  # noqa: E402
     from . import metrics, units  # noqa: E402
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "simulate",
     "ogtt",
     "OGTTResult",
+    "compare",
+    "Comparison",
     "Patient",
     "PRESETS",
     "Results",

@@ -410,9 +410,10 @@ def parameters(patient, out_file, as_json):
     click.echo(table[["Parameter", "Value", "Unit", "Meaning"]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
 
 
-from .cli_clinical import clamp as _clamp, ivgtt as _ivgtt  # noqa: E402
+from .cli_clinical import clamp as _clamp, compare as _compare, ivgtt as _ivgtt  # noqa: E402
 main.add_command(_clamp)
 main.add_command(_ivgtt)
+main.add_command(_compare)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,5 @@
-"""Command-line commands for the clinical protocols of :mod:`glucostat.clinical`: ``clamp`` and ``ivgtt``.
+"""Command-line commands for the clinical protocols of :mod:`glucostat.clinical` (``clamp``, ``ivgtt``) and
+for :mod:`glucostat.compare` (``compare``).
 
 They are registered on the main ``glucostat`` group at the end of :mod:`glucostat.cli`; helpers of
 that module are imported inside the commands, so importing this module first is safe too.
@@ -133,3 +134,47 @@ def ivgtt(patient, glucose, insulin, insulin_time, duration, body_weight, out_di
                        f"(on a bound: {', '.join(res.fit.at_bound) or 'none'}; see the CV values)")
         for kind, f in data.get("files", {}).items():
             click.echo(f"wrote {kind}: {f}")
+
+
+
+_CONDITIONS = ("healthy", "prediabetes", "t2d-hepatic", "t2d-peripheral", "t2d-beta-cell", "t2d", "nafld",
+               "cirrhosis", "t1d")  # glucostat.compare.DEFAULT_CONDITIONS (tested equal)
+
+
+@click.command("compare")
+@click.option("--condition", "-c", "conditions", multiple=True, metavar="NAME",
+              help=f"Condition (patient preset), repeatable; default: {', '.join(_CONDITIONS)}.")
+@click.option("--protocol", type=click.Choice(["ogtt", "meal", "fast"]), default="ogtt", show_default=True,
+              help="ogtt: 75 g OGTT, 3 h; meal: 75 g carbohydrate meal, 5 h; fast: prolonged fast to 72 h.")
+@click.option("--body-weight", "body_weight", type=float, default=None,
+              help="The same body weight [kg] for every condition (default: each preset's own).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write compare.json, compare.csv and compare.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison table as JSON.")
+def compare(conditions, protocol, body_weight, out_dir, as_json):
+    """Normal versus impaired function: one protocol through several conditions, organ by organ."""
+    from .cli import _emit_json, _jsonable
+    from .compare import PROTOCOLS, compare as run_compare
+    from .results import _atomic_write
+
+    cmp = run_compare(conditions or _CONDITIONS, protocol=protocol, body_weight_kg=body_weight)
+    data = cmp.to_dict()
+    files = {}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = {"json": str(out_dir / "compare.json"), "csv": str(out_dir / "compare.csv"),
+                 "figure": str(out_dir / "compare.png")}
+        _atomic_write(Path(files["json"]),
+                      lambda tmp: tmp.write_text(json.dumps(_jsonable(data), indent=2), encoding="utf-8"))
+        _atomic_write(Path(files["csv"]), lambda tmp: cmp.table().to_csv(tmp))
+        cmp.plot(path=files["figure"])
+    data["files"] = files
+    if as_json:
+        _emit_json(data)
+    else:
+        click.echo(f"{PROTOCOLS[protocol][0]}\n")
+        click.echo(cmp.table().T.to_string(float_format=lambda v: f"{v:.3g}"))
+        for kind, f in files.items():
+            click.echo(f"wrote {kind}: {f}")
+    if not all(r.ok for r in cmp.results):
+        sys.exit(1)

@@ -357,8 +357,9 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     if target_mg_dl is None:
         target = gb if gb <= _c("hyperglycaemic_target") else _c("hyperglycaemic_target")
     else:
-        target = _number("target_mg_dl", target_mg_dl, 60.0, 300.0,
-                         "a clamp glucose from 60 to 300 mg/dL (euglycaemic 80-110; hyperglycaemic up to 300)")
+        target = _number("target_mg_dl", target_mg_dl, 40.0, 300.0,
+                         "a clamp glucose from 40 to 300 mg/dL (hypoglycaemic 45-70; euglycaemic 80-110; "
+                         "hyperglycaemic up to 300)")
 
     bw = pat.body_weight_kg
     bsa = body_surface_area_m2(bw, height)
@@ -425,7 +426,7 @@ def _clamp_samples(res, ctrl_t, g_meas, gir, schedule, bsa, bw):
 
 def _disposal(res):
     return (res.get("Brain glucose uptake [mg/kg/min]") + res.get("Muscle and fat glucose uptake [mg/kg/min]")
-            + res.get("Renal glucose excretion [mg/kg/min]"))
+            + res.get("Urinary glucose excretion [mg/kg/min]"))
 
 
 def _clamp_step_indices(res, samples, ctrl, k, step, rate, target, first):

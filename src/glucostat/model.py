@@ -20,7 +20,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from .physiology import brain, gut, kidney, liver, muscle, pancreas, plasma, subcutis
+from .physiology import brain, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
 
 
 class S(IntEnum):
@@ -58,6 +58,18 @@ class S(IntEnum):
     glargine_tissue = 29
     degludec_depot = 30
     degludec_tissue = 31
+    plasma_glucagon = 32
+    glucagon_fading = 33
+    liver_glycogen = 34
+    fasting_adaptation = 35
+    c_peptide = 36
+    c_peptide_peripheral = 37
+    igf1 = 38
+    cum_gng = 39
+    cum_glycogenolysis = 40
+    cum_glycogen_synthesis = 41
+    cum_hepatic_glycolysis = 42
+    gh_signal = 43
 
 
 class U(IntEnum):
@@ -128,6 +140,42 @@ class P(IntEnum):
     k_glargine = 50
     k_degludec = 51
     k_long_transit = 52
+    Hb = 53
+    glucagon_half_life = 54
+    glucagon_glucose_reference = 55
+    glucagon_hypoglycaemia_response = 56
+    glucagon_insulin_suppression = 57
+    glucagon_action = 58
+    glucagon_fading_time = 59
+    glycogen_model = 60
+    Glyb = 61
+    gng_fraction_basal = 62
+    glycogen_mobilisation_half = 63
+    glycogen_synthesis_half = 64
+    fasting_adaptation_time = 65
+    fasting_glycogen_half = 66
+    gng_fasting_gain = 67
+    brain_fasting_sparing = 68
+    muscle_fasting_resistance = 69
+    VCP = 70
+    cp_half_life_short = 71
+    cp_half_life_long = 72
+    cp_fraction_short = 73
+    renal_model = 74
+    GFR = 75
+    TmG = 76
+    renal_splay = 77
+    igf1_reference = 78
+    igf1_half_life = 79
+    liver_function = 80
+    igf1_insulin_reference = 81
+    igf1_insulin_half = 82
+    gh_nocturnal_share = 83
+    gh_nocturnal_peak = 84
+    gh_pulse_interval = 85
+    glycogen_mobilisation_hill = 86
+    gng_glucagon_gain = 87
+    igf1_gh_response_time = 88
 
 
 class F(IntEnum):
@@ -154,6 +202,14 @@ class F(IntEnum):
     sc_insulin_appearance = 18
     sc_insulin = 19
     long_acting_appearance = 20
+    liver_glycogen = 21
+    gluconeogenesis = 22
+    glycogenolysis = 23
+    glycogen_synthesis = 24
+    hepatic_glucose_uptake = 25
+    glucagon_action = 26
+    c_peptide_insulin_ratio = 27
+    growth_hormone = 28
 
 
 N_STATES = len(S)
@@ -197,7 +253,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("cum_egp", "Cumulative endogenous glucose production", "mg/kg", "liver", "integral of EGP"),
     Variable("cum_uii", "Cumulative insulin-independent glucose utilisation", "mg/kg", "brain", "integral of Uii"),
     Variable("cum_uid", "Cumulative insulin-dependent glucose utilisation", "mg/kg", "muscle/fat", "integral of Uid"),
-    Variable("cum_renal", "Cumulative renal glucose excretion", "mg/kg", "kidney", "integral of E"),
+    Variable("cum_renal", "Cumulative urinary glucose excretion", "mg/kg", "kidney", "integral of E"),
     Variable("cum_iv_glucose", "Cumulative IV glucose", "mg/kg", "blood", "integral of the IV glucose rate"),
     Variable("cum_insulin_secretion", "Cumulative insulin secretion", "pmol/kg", "pancreas", "integral of Spo"),
     Variable("sc_insulin_1", "Subcutaneous insulin, non-monomeric", "pmol/kg", "subcutis", "Isc1, UVA/Padova SC depot (Dalla Man 2007 GIM; 2014 eq. A16)"),
@@ -210,6 +266,18 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("glargine_tissue", "Subcutaneous glargine, dissolved", "pmol/kg", "subcutis", "glargine-like long-acting depot"),
     Variable("degludec_depot", "Subcutaneous degludec, multihexamers", "pmol/kg", "subcutis", "degludec-like long-acting depot (design)"),
     Variable("degludec_tissue", "Subcutaneous degludec, dissolved", "pmol/kg", "subcutis", "degludec-like long-acting depot"),
+    Variable("plasma_glucagon", "Plasma glucagon", "pg/mL", "pancreas", "alpha-cell glucagon in plasma (Sorensen 1985 glucagon submodel)"),
+    Variable("glucagon_fading", "Fading of glucagon action", "-", "liver", "f2: part of glucagon's stimulation of liver output that has faded (Sorensen 1985)"),
+    Variable("liver_glycogen", "Liver glycogen store", "mg/kg", "liver", "hepatic glycogen, glucose equivalents per kg body weight (glucostat design)"),
+    Variable("fasting_adaptation", "Fasting adaptation", "-", "liver", "Z: slow shift to fat and ketone fuel as glycogen runs low (glucostat design)"),
+    Variable("c_peptide", "Plasma C-peptide", "pmol/L", "pancreas", "C1, Van Cauter 1992 two-compartment kinetics; secreted equimolar with insulin"),
+    Variable("c_peptide_peripheral", "Peripheral C-peptide", "pmol/L", "blood", "C2, Van Cauter 1992 peripheral compartment"),
+    Variable("igf1", "Plasma IGF-1", "ng/mL", "liver", "total serum IGF-1 secreted by the liver under growth hormone"),
+    Variable("cum_gng", "Cumulative gluconeogenesis", "mg/kg", "liver", "integral of gluconeogenesis"),
+    Variable("cum_glycogenolysis", "Cumulative glycogenolysis", "mg/kg", "liver", "integral of glycogenolysis"),
+    Variable("cum_glycogen_synthesis", "Cumulative glycogen synthesis", "mg/kg", "liver", "integral of glycogen synthesis (direct and indirect pathways)"),
+    Variable("cum_hepatic_glycolysis", "Cumulative hepatic glycolysis", "mg/kg", "liver", "integral of first-pass glucose the liver did not store"),
+    Variable("gh_signal", "Hepatic growth-hormone signal", "-", "liver", "GH drive filtered by the liver's IGF-1 synthesis response (glucostat design)"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -220,7 +288,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("egp", "Liver glucose production", "mg/kg/min", "liver", "EGP: net endogenous (hepatic) glucose production"),
     Variable("uii", "Brain glucose uptake", "mg/kg/min", "brain", "Uii: insulin-independent utilisation (brain, red cells)"),
     Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation"),
-    Variable("renal", "Renal glucose excretion", "mg/kg/min", "kidney", "E: urinary glucose loss"),
+    Variable("renal", "Urinary glucose excretion", "mg/kg/min", "kidney", "E: glucose lost in urine (DM2007 eq. (27) or transport maximum with splay)"),
     Variable("secretion", "Pancreatic insulin secretion", "pmol/kg/min", "pancreas", "Spo: beta-cell secretion into the portal vein"),
     Variable("secretion_to_liver", "Insulin delivery to liver", "pmol/kg/min", "pancreas", "S = gamma Ipo"),
     Variable("hepatic_extraction", "Hepatic insulin extraction", "fraction", "liver", "HE, DM2007 eq. (4)"),
@@ -234,6 +302,14 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("sc_insulin_appearance", "Subcutaneous insulin appearance", "pmol/kg/min", "subcutis", "Rai = ka1 Isc1 + ka2 Isc2"),
     Variable("sc_insulin", "Subcutaneous insulin delivery", "pmol/kg/min", "subcutis", "input: all products, pump or pen"),
     Variable("long_acting_appearance", "Basal-analogue insulin appearance", "pmol/kg/min", "subcutis", "glargine + degludec appearance in plasma"),
+    Variable("liver_glycogen", "Liver glycogen", "g", "liver", "hepatic glycogen store, glucose equivalents"),
+    Variable("gluconeogenesis", "Gluconeogenesis", "mg/kg/min", "liver", "new glucose made by the liver, released or stored (indirect pathway)"),
+    Variable("glycogenolysis", "Glycogenolysis", "mg/kg/min", "liver", "glucose released from liver glycogen"),
+    Variable("glycogen_synthesis", "Glycogen synthesis", "mg/kg/min", "liver", "glucose stored as liver glycogen (direct + indirect pathways)"),
+    Variable("hepatic_glucose_uptake", "Hepatic glucose uptake", "mg/kg/min", "liver", "ingested glucose taken up by the liver on first pass ((1 - f) of absorption)"),
+    Variable("glucagon_action", "Glucagon action on liver output", "-", "liver", "multiplier of liver glucose output by glucagon (1 at basal)"),
+    Variable("c_peptide_insulin_ratio", "C-peptide to insulin molar ratio", "-", "blood", "clinical surrogate of hepatic insulin extraction"),
+    Variable("growth_hormone", "Growth hormone drive", "-", "pituitary", "GH secretion relative to its daily mean"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
@@ -241,7 +317,7 @@ assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
 
 #: States that must stay non-negative (X and Y are deviations and may be negative).
 NONNEGATIVE_STATES = np.array(
-    [s not in (S.remote_insulin, S.static_secretion) for s in S], dtype=np.bool_
+    [s not in (S.remote_insulin, S.static_secretion, S.glucagon_fading) for s in S], dtype=np.bool_
 )
 
 
@@ -289,21 +365,44 @@ def evaluate(t, y, u, p, dy, out):
     g = gp / vg
     insulin = ip / vi
 
-    # --- liver: glucose production (DM2007 eqs. 10-11)
-    egp = liver.endogenous_glucose_production(
+    # --- liver: regulated glucose output (DM2007 eqs. 10-11) x glucagon action (Sorensen 1985)
+    demand = liver.endogenous_glucose_production(
         gp, y[S.insulin_signal_liver], y[S.portal_insulin],
         p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4], p[P.egp_nonnegative],
     )
+    h = y[S.plasma_glucagon]
+    m_glucagon, f2_target = liver.glucagon_action(h, p[P.Hb], y[S.glucagon_fading])
+    dy[S.glucagon_fading] = (f2_target - y[S.glucagon_fading]) / p[P.glucagon_fading_time]
+    m_glucagon = 1.0 + p[P.glucagon_action] * (m_glucagon - 1.0)
+    demand *= m_glucagon
+    # --- liver: glycogen store, gluconeogenesis, slow fasting adaptation (glucostat design)
+    glycogen = y[S.liver_glycogen]
+    z_basal = liver.fasting_adaptation_target(p[P.Glyb], p[P.fasting_glycogen_half])
+    dy[S.fasting_adaptation] = (liver.fasting_adaptation_target(glycogen, p[P.fasting_glycogen_half])
+                                - y[S.fasting_adaptation]) / p[P.fasting_adaptation_time]
+    fasting = p[P.glycogen_model] * (y[S.fasting_adaptation] - z_basal) / (1.0 - z_basal)
+    gng_capacity = (p[P.gng_fraction_basal] * p[P.EGPb] * (1.0 + p[P.gng_fasting_gain] * fasting)
+                    * (1.0 + p[P.glycogen_model] * p[P.gng_glucagon_gain] * (h / p[P.Hb] - 1.0)))
+    if gng_capacity < 0.0:
+        gng_capacity = 0.0
+    retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
+    egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
+        demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],
+        p[P.glycogen_mobilisation_hill], p[P.glycogen_synthesis_half], retention, p[P.glycogen_model],
+    )
+    dy[S.liver_glycogen] = glycogen_synthesis - glycogenolysis
     di1, did = liver.delayed_insulin_derivatives(y[S.insulin_signal_1], y[S.insulin_signal_liver], insulin, p[P.ki])
     dy[S.insulin_signal_1] = di1
     dy[S.insulin_signal_liver] = did
 
     # --- brain, muscle/fat, kidney (DM2007 eqs. 14-18, 27)
-    uii = brain.insulin_independent_utilisation(p[P.Fcns])
+    uii = brain.insulin_independent_utilisation(p[P.Fcns]) * brain.ketone_sparing(fasting, p[P.brain_fasting_sparing])
     x = y[S.remote_insulin]
-    uid = p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+    uid = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+           * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
     dy[S.remote_insulin] = muscle.remote_insulin_derivative(x, insulin, p[P.Ib], p[P.p2U])
-    renal = p[P.renal_excretion_enabled] * kidney.renal_excretion(gp, p[P.ke1], p[P.ke2])
+    renal = kidney.urinary_glucose(gp, vg, bw, p[P.ke1], p[P.ke2], p[P.renal_excretion_enabled],
+                                   p[P.renal_model], p[P.GFR], p[P.TmG], p[P.renal_splay])
 
     # --- blood glucose (DM2007 eq. 1)
     iv_g = u[U.iv_glucose]
@@ -321,6 +420,22 @@ def evaluate(t, y, u, p, dy, out):
     ipo = y[S.portal_insulin]
     dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
     s_liver = p[P.gamma] * ipo
+    # --- pancreas: alpha cells (Sorensen 1985, intra-islet insulin signal); plasma glucagon
+    # intra-islet insulin over basal; a fall below basal is permissive only (see pancreas.glucagon_secretion)
+    islet_insulin = spo / p[P.Sb] if p[P.Sb] > 0.0 else 1.0
+    if islet_insulin < 1.0:
+        islet_insulin = 1.0
+    n_glucagon = 0.6931471805599453 / p[P.glucagon_half_life]
+    release = pancreas.glucagon_secretion(g, p[P.Gb], p[P.glucagon_glucose_reference], islet_insulin, p[P.Hb],
+                                          n_glucagon, p[P.glucagon_hypoglycaemia_response],
+                                          p[P.glucagon_insulin_suppression])
+    dy[S.plasma_glucagon] = plasma.glucagon_derivative(h, release, n_glucagon)
+    # --- C-peptide: co-secreted with insulin, not extracted by the liver (Van Cauter 1992)
+    kc1, kc2, kc3 = plasma.c_peptide_rate_constants(p[P.cp_half_life_short], p[P.cp_half_life_long],
+                                                    p[P.cp_fraction_short])
+    dc1, dc2 = plasma.c_peptide_derivatives(y[S.c_peptide], y[S.c_peptide_peripheral], spo, p[P.VCP], kc1, kc2, kc3)
+    dy[S.c_peptide] = dc1
+    dy[S.c_peptide_peripheral] = dc2
 
     # --- liver: insulin extraction; blood insulin (DM2007 eqs. 2-5)
     he = liver.hepatic_insulin_extraction(s_liver, p[P.m5], p[P.m6])
@@ -352,10 +467,16 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.liver_insulin] = dil
     dy[S.plasma_insulin] = dip
 
+    # --- liver: IGF-1 under growth hormone (pituitary) and portal insulin
+    gh = pituitary.growth_hormone_drive(t, p[P.gh_nocturnal_share], p[P.gh_nocturnal_peak], p[P.gh_pulse_interval])
+    dy[S.gh_signal] = (gh - y[S.gh_signal]) / p[P.igf1_gh_response_time]
+    dy[S.igf1] = liver.igf1_derivative(y[S.igf1], y[S.gh_signal], p[P.liver_function], il, p[P.igf1_insulin_reference],
+                                       p[P.igf1_insulin_half], p[P.igf1_reference], p[P.igf1_half_life])
+
     # --- cumulative fluxes
     dy[S.cum_ingested] = ingestion
     dy[S.cum_ra] = ra
-    dy[S.cum_splanchnic_retention] = absorbed / bw - ra
+    dy[S.cum_splanchnic_retention] = retention
     dy[S.cum_egp] = egp
     dy[S.cum_uii] = uii
     dy[S.cum_uid] = uid
@@ -363,6 +484,10 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_iv_glucose] = iv_g
     dy[S.cum_insulin_secretion] = spo
     dy[S.cum_sc_insulin] = sc_all
+    dy[S.cum_gng] = gng
+    dy[S.cum_glycogenolysis] = glycogenolysis
+    dy[S.cum_glycogen_synthesis] = glycogen_synthesis
+    dy[S.cum_hepatic_glycolysis] = hepatic_glycolysis
 
     out[F.glucose] = g
     out[F.insulin] = insulin
@@ -385,6 +510,14 @@ def evaluate(t, y, u, p, dy, out):
     out[F.sc_insulin_appearance] = rai_all
     out[F.sc_insulin] = sc_all
     out[F.long_acting_appearance] = ra_gla + ra_deg
+    out[F.liver_glycogen] = glycogen * bw * 1e-3
+    out[F.gluconeogenesis] = gng
+    out[F.glycogenolysis] = glycogenolysis
+    out[F.glycogen_synthesis] = glycogen_synthesis
+    out[F.hepatic_glucose_uptake] = retention
+    out[F.glucagon_action] = m_glucagon
+    out[F.c_peptide_insulin_ratio] = y[S.c_peptide] / insulin if insulin > 1e-9 else 0.0
+    out[F.growth_hormone] = gh
 
 
 def rhs_numpy(t, y, u, p):

@@ -17,7 +17,7 @@ GLUCOSE_FLUXES = (
     ("Liver glucose production [mg/kg/min]", "liver production", "tab:brown"),
     ("Muscle and fat glucose uptake [mg/kg/min]", "muscle and fat uptake", "tab:red"),
     ("Brain glucose uptake [mg/kg/min]", "brain uptake", "tab:purple"),
-    ("Renal glucose excretion [mg/kg/min]", "kidney excretion", "tab:gray"),
+    ("Urinary glucose excretion [mg/kg/min]", "kidney excretion", "tab:gray"),
 )
 INSULIN_FLUXES = (
     ("Pancreatic insulin secretion [pmol/kg/min]", "pancreas secretion", "tab:green"),

@@ -5,7 +5,8 @@ several parameters by requiring the basal state to be a steady state. Given
 basal glucose Gb, insulin Ib, glucose production EGPb and Table I, the basal
 quantities follow in this order (docs/model.md, 'Basal state'):
 
-1. ``Sb = (m6 - HEb)/m5`` (from HE(0) = HEb, DM2007 eq. (4)); ``Ipob = Sb/gamma``; ``Ipb = Ib VI``.
+1. ``Sb = (m6 - HEb)/m5`` (from HE(0) = HEb, DM2007 eq. (4)), or, for a set that gives Sb
+   (conditions with changed secretion) and derives, ``m6 = HEb + m5 Sb``; ``Ipob = Sb/gamma``; ``Ipb = Ib VI``.
 2. ``m4 = 0.4 (Sb/Ipb)(1 - HEb)``; ``m2 = (Sb/Ipb - m4/(1 - HEb))(1 - HEb)/HEb``
    (peripheral share of insulin clearance, DM2007 Sec. II-B).
 3. ``Ilb = Ipb (m2 + m4)/m1``.
@@ -26,6 +27,7 @@ from typing import Mapping
 import numpy as np
 
 from .model import N_STATES, S
+from .physiology import kidney, liver, plasma
 
 DERIVED_PARAMETERS = ("m2", "m4", "kp1", "Vm0")
 
@@ -48,6 +50,11 @@ def derive_basal(values: Mapping[str, float], derive: bool, type1: bool = False
     if type1:
         return _derive_type1(v, derive, changed)
     sb = basal_secretion(v)
+    if derive and "Sb" in values:
+        # a set that gives Sb (a condition with changed secretion) gets m6 from HE(Sb) = HEb, DM2007 eq. (4)
+        m6 = v["HEb"] + v["m5"] * sb
+        changed["m6"] = (v["m6"], m6)
+        v["m6"] = m6
     v["Sb"] = sb
     ipob = sb / v["gamma"]
     ipb = v["Ib"] * v["VI"]
@@ -94,7 +101,8 @@ def _glucose_balance_and_state(v: dict, derive: bool, changed: dict, ipb: float,
     """Steps 4-6: basal glucose masses, the re-derived Vm0 and kp1 (with ``derive``), and the
     basal state vector for the given plasma, liver and portal insulin."""
     gpb = v["Gb"] * v["VG"]
-    eb = v["renal_excretion_enabled"] * v["ke1"] * max(0.0, gpb - v["ke2"])
+    eb = kidney.urinary_glucose(gpb, v["VG"], v["BW"], v["ke1"], v["ke2"], v["renal_excretion_enabled"],
+                                v["renal_model"], v["GFR"], v["TmG"], v["renal_splay"])
     gtb = (v["Fcns"] + eb - v["EGPb"] + v["k1"] * gpb) / v["k2"]
     if derive:
         vm0 = (v["EGPb"] - v["Fcns"] - eb) * (v["Km0"] + gtb) / gtb / v["uid_fraction"]
@@ -111,4 +119,29 @@ def _glucose_balance_and_state(v: dict, derive: bool, changed: dict, ipb: float,
     y0[S.insulin_signal_1] = v["Ib"]
     y0[S.insulin_signal_liver] = v["Ib"]
     y0[S.portal_insulin] = ipob
+    organ_extensions_state(v, y0, ilb)
     return y0
+
+
+def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -> None:
+    """Basal values of the glucostat organ extensions (docs/model.md, 'Basal state').
+
+    Glucagon at Hb with no fading; glycogen at Glyb and the fasting adaptation at its target
+    for that store; C-peptide at the steady state of the Van Cauter 1992 model for basal
+    secretion Sb (``C1 = Sb/(V k3)``, ``C2 = k1 C1/k2``; zero without beta cells); IGF-1 at
+    its daily mean for the basal liver insulin. The glycogen store is not stationary at
+    basal: the overnight-fasted liver is drawing it down, as it does in a prolonged fast.
+    """
+    y0[S.plasma_glucagon] = v["Hb"]
+    y0[S.glucagon_fading] = 0.0
+    y0[S.liver_glycogen] = v["Glyb"]
+    y0[S.fasting_adaptation] = liver.fasting_adaptation_target(v["Glyb"], v["fasting_glycogen_half"])
+    k1, k2, k3 = plasma.c_peptide_rate_constants(v["cp_half_life_short"], v["cp_half_life_long"],
+                                                 v["cp_fraction_short"])
+    c1 = v.get("Sb", 0.0) / (v["VCP"] * k3)
+    y0[S.c_peptide] = c1
+    y0[S.c_peptide_peripheral] = k1 * c1 / k2
+    x = ilb / v["igf1_insulin_reference"]
+    pins = x * (1.0 + v["igf1_insulin_half"]) / (x + v["igf1_insulin_half"])
+    y0[S.igf1] = v["igf1_reference"] * v["liver_function"] * pins
+    y0[S.gh_signal] = 1.0

@@ -27,6 +27,7 @@ from ..errors import UnknownNameError
 from ..model import N_STATES, S
 from ..parameters import ParameterSet, catalogue
 from ..patients import Patient
+from ..steady_state import organ_extensions_state
 from ..scenario import InsulinBolus, InsulinInfusion, Meal, Scenario
 
 #: simglucose state order x0..x12 -> glucostat states
@@ -83,8 +84,10 @@ def simglucose_patient(name: str) -> Patient:
         "kp4": 0.0, "Kmx": 0.0, "uid_fraction": 1.0, "renal_excretion_enabled": 1.0,
         "first_phase_only_rising": 1.0, "secretion_floor_enabled": 1.0, "egp_nonnegative": 1.0,
     })
-    from ..parameters import load
+    from ..parameters import load, organ_defaults
 
+    defaults, default_sources = organ_defaults()
+    values.update(defaults)
     for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit"):
         values[k] = load("dalla-man-2007-normal").values[k]
     sources = {k: SOURCE for k in catalogue()}
@@ -96,6 +99,7 @@ def simglucose_patient(name: str) -> Patient:
         sources[k] = "unused without secretion"
     for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit"):
         sources[k] = "glucostat insulin-product design (not part of simglucose)"
+    sources.update(default_sources)
     pset = ParameterSet(
         name=f"simglucose:{name}", title=f"simglucose virtual patient {name} (type 1 diabetes)",
         description="UVA/Padova S2008 virtual patient as distributed with simglucose",
@@ -105,6 +109,7 @@ def simglucose_patient(name: str) -> Patient:
     y0 = np.zeros(N_STATES)
     for i, s in enumerate(STATE_ORDER):
         y0[s] = float(row[f"x0_{i + 1:2d}"])
+    organ_extensions_state(values, y0, y0[S.liver_insulin])
     return Patient.from_parameter_set(name, pset, initial_state=y0)
 
 

@@ -2,7 +2,8 @@
 
 ``catalogue.toml`` declares every model parameter (unit, meaning, allowed
 range). Each other ``*.toml`` file here is a named parameter set: a value and a
-source per parameter, optionally inheriting from another set (``based_on``)
+source per parameter (or a ``factor`` on the inherited value, for conditions
+defined as documented transforms), optionally inheriting from another set (``based_on``)
 and optionally asking for the basal steady state to be derived exactly
 (``derive_basal``; see :mod:`glucostat.steady_state`).
 """
@@ -60,11 +61,24 @@ def catalogue() -> Mapping[str, ParameterInfo]:
     )
 
 
+_DEFAULTS_FILE = "organ_defaults.toml"
+
+
+@cache
+def organ_defaults() -> tuple[Mapping[str, float], Mapping[str, str]]:
+    """Values and sources of the glucostat organ extensions for sets that do not give them
+    (``organ_defaults.toml``: mechanisms that change the published dynamics are off)."""
+    raw = tomllib.loads((_files() / _DEFAULTS_FILE).read_text(encoding="utf-8"))
+    values = {k: validate_value(k, e["value"], f"{_DEFAULTS_FILE}: parameters") for k, e in raw["parameters"].items()}
+    sources = {k: f"glucostat organ default: {e['source']}" for k, e in raw["parameters"].items()}
+    return MappingProxyType(values), MappingProxyType(sources)
+
+
 @cache
 def _raw_sets() -> Mapping[str, tuple[str, dict]]:
     out = {}
     for entry in _files().iterdir():
-        if entry.name.endswith(".toml") and entry.name != "catalogue.toml":
+        if entry.name.endswith(".toml") and entry.name not in ("catalogue.toml", _DEFAULTS_FILE):
             raw = tomllib.loads(entry.read_text(encoding="utf-8"))
             out[raw["set"]["name"]] = (entry.name, raw)
     return MappingProxyType(out)
@@ -101,13 +115,25 @@ def load(name: str) -> ParameterSet:
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     base = meta.get("based_on") or None
+    if not base:
+        defaults, default_sources = organ_defaults()
+        values.update(defaults)
+        sources.update(default_sources)
     if base:
         parent = load(base)
         values.update(parent.values)
         sources.update(parent.sources)
     for key, entry in raw.get("parameters", {}).items():
-        values[key] = validate_value(key, entry["value"], f"{filename}: parameters")
-        sources[key] = entry["source"]
+        if "factor" in entry:  # a documented transform of the parent set's value
+            if key not in values:
+                raise InvalidInputError(f"{filename}: parameters.{key}.factor", entry["factor"],
+                                        "a factor only on a parameter the 'based_on' set defines")
+            factor = float(entry["factor"])
+            values[key] = validate_value(key, values[key] * factor, f"{filename}: parameters")
+            sources[key] = f"{base} x {factor:g}: {entry['source']}"
+        else:
+            values[key] = validate_value(key, entry["value"], f"{filename}: parameters")
+            sources[key] = entry["source"]
     required = set(catalogue()) - {"Sb"}
     missing = sorted(required - set(values))
     if missing:

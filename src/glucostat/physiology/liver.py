@@ -4,10 +4,15 @@ DM2007 eqs. (4), (5), (10), (11). Endogenous glucose production (EGP) here is
 the net hepatic output, lumping glycogenolysis and gluconeogenesis; it is
 suppressed by glucose (kp2), by a delayed insulin signal Id (kp3) and by portal
 insulin Ipo (kp4).
+
+glucostat extensions (docs/model.md): glucagon multiplies the output (Sorensen
+1985), the output is split into gluconeogenesis and glycogenolysis from an explicit
+glycogen store, and the liver secretes IGF-1.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -59,3 +64,113 @@ def hepatic_insulin_clearance_rate(he, m1):
     ``m3 = HE m1 / (1 - HE)``.
     """
     return he * m1 / (1.0 - he)
+
+
+# --------------------------------------------------------------------------- glucagon action
+_GA_A, _GA_B = 2.7, 0.39  # Sorensen 1985: M0 = 2.7 tanh(0.39 Gamma/GammaB)
+
+
+@njit(cache=True)
+def glucagon_action(h, hb, f2):
+    """Multiplier of liver glucose output by glucagon, and its fading state's target.
+
+    Sorensen 1985 (Panunzi et al. 2020 restatement): ``M = M0 - f2`` with
+    ``M0 = 2.7 tanh(0.39 H/Hb)`` and ``df2/dt = [(M0 - 1)/2 - f2]/tau`` (tau 65 min): a
+    rise in glucagon raises glucose output at once, and half of the rise fades over about an
+    hour (glycogenolysis is stimulated transiently). glucostat divides M0 by its value at
+    H = Hb (2.7 tanh 0.39 = 1.003) so that M = 1 exactly at basal, and bounds M below by 0.
+    Returns (M [-], target of f2 [-]).
+    """
+    m0 = np.tanh(_GA_B * h / hb) / np.tanh(_GA_B)
+    m = m0 - f2
+    if m < 0.0:
+        m = 0.0
+    return m, 0.5 * (m0 - 1.0)
+
+
+# --------------------------------------------------------------------------- glycogen and GNG
+@njit(cache=True)
+def _hill(x, k, n):
+    if x <= 0.0:
+        return 0.0
+    r = (k / x) ** n
+    return 1.0 / (1.0 + r)
+
+
+@njit(cache=True)
+def fasting_adaptation_target(glycogen, k_fast):
+    """Target of the slow fasting adaptation Z [-]: ``K^4/(K^4 + Gly^4)``.
+
+    glucostat design (docs/model.md 'Liver glycogen and gluconeogenesis'): as liver glycogen
+    runs low the body shifts to fat and ketone fuel over about a day: gluconeogenesis rises,
+    the brain takes part of its energy from ketones and muscle becomes insulin resistant.
+    """
+    return 1.0 - _hill(glycogen, k_fast, 4.0)
+
+
+@njit(cache=True)
+def hepatic_glucose_fluxes(demand, gng_capacity, glycogen, glycogen_basal, k_mobilise, n_mobilise,
+                           k_synthesis, retention, limit_by_store):
+    """Split the liver's glucose output between gluconeogenesis and glycogen.
+
+    glucostat design on the DM2007 liver (docs/model.md 'Liver glycogen and gluconeogenesis';
+    physiology reference sec. 4.3): ``demand`` is the regulated net output [mg/kg/min]
+    (DM2007 eq. (10) times the glucagon action). Gluconeogenesis runs at ``gng_capacity``:
+
+    - when demand exceeds it, the rest comes from glycogen,
+      ``glycogenolysis = (demand - GNG) phi(Gly)/phi(Gly_b)``, with
+      ``phi = Gly^n/(Gly^n + K_mob^n)`` the store's ability to deliver (so a depleted store
+      cannot supply the demand: prolonged fasting falls back on gluconeogenesis);
+    - when demand is below it (fed state), the excess gluconeogenic glucose is stored as
+      glycogen (the indirect pathway) at efficiency ``psi = K_syn^4/(K_syn^4 + Gly^4)``
+      (glycogen synthase slows as the store fills), and the output is the demand.
+
+    Glucose retained by the splanchnic bed on first pass (``retention``, DM2007's (1 - f)
+    share of absorbed glucose) enters glycogen at efficiency psi (the direct pathway); the
+    rest is oxidised or turned to fat in the liver (hepatic glycolysis).
+
+    ``limit_by_store`` = 0 makes the output equal the demand whatever the store holds (the
+    published DM2007 variants: there the split is reported but does not act).
+
+    Returns (output, gluconeogenesis, glycogenolysis, glycogen synthesis, hepatic glycolysis),
+    all [mg/kg/min].
+    """
+    phi = _hill(glycogen, k_mobilise, n_mobilise) / _hill(glycogen_basal, k_mobilise, n_mobilise)
+    psi = 1.0 - _hill(glycogen, k_synthesis, 4.0)
+    if demand >= gng_capacity:
+        gng = gng_capacity
+        glycogenolysis = (demand - gng_capacity) * phi
+        indirect = 0.0
+        output = gng + glycogenolysis
+    else:
+        glycogenolysis = 0.0
+        indirect = (gng_capacity - demand) * psi
+        gng = demand + indirect
+        output = demand
+    if limit_by_store < 0.5:
+        output = demand
+    return output, gng, glycogenolysis, retention * psi + indirect, retention * (1.0 - psi)
+
+
+# --------------------------------------------------------------------------- IGF-1
+@njit(cache=True)
+def igf1_derivative(igf1, gh_drive, liver_function, liver_insulin, insulin_reference, insulin_half,
+                    reference_level, half_life):
+    """d[IGF-1]/dt [ng/mL/min]: hepatic IGF-1 secretion under growth hormone.
+
+    Physiology reference sec. 9 (glucostat design; Guler, Zapf et al. 1989 kinetics)::
+
+        d[IGF1]/dt = kdeg (IGF_ref GH(t) Lfun Pins - [IGF1]),  kdeg = ln 2 / t1/2
+
+    with GH(t) the pituitary drive (mean 1 over a day, :mod:`glucostat.physiology.pituitary`),
+    Lfun the liver's synthetic function (1 healthy, lower in cirrhosis) and
+    ``Pins = x (1 + K)/(x + K)``, x = liver insulin / a healthy reference: portal insulin
+    keeps hepatic GH receptors expressed, so low portal insulin (type 1 diabetes on
+    subcutaneous insulin) lowers IGF-1.
+    """
+    x = liver_insulin / insulin_reference
+    if x < 0.0:
+        x = 0.0
+    pins = x * (1.0 + insulin_half) / (x + insulin_half)
+    kdeg = 0.6931471805599453 / half_life
+    return kdeg * (reference_level * gh_drive * liver_function * pins - igf1)

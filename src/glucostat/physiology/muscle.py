@@ -34,3 +34,14 @@ def remote_insulin_derivative(x, insulin, basal_insulin, p2u):
     ``dX/dt = -p2U X + p2U (I - Ib)`` with I plasma insulin [pmol/L].
     """
     return -p2u * x + p2u * (insulin - basal_insulin)
+
+
+@njit(cache=True)
+def fasting_insulin_resistance(fasting, resistance):
+    """Multiplier of insulin-dependent uptake in a prolonged fast [-]: ``1 - r Z``.
+
+    glucostat design: fasting raises free fatty acids, and muscle glucose uptake falls
+    (Randle cycle; insulin sensitivity is lower after a 60-h fast: Hoeks J et al. 2010
+    Diabetes 59:2117). Z is the slow fasting adaptation.
+    """
+    return 1.0 - resistance * fasting

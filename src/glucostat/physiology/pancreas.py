@@ -5,10 +5,18 @@ docs/model.md): secretion into the portal vein Spo has a static component Y
 that follows glucose above the basal level with delay 1/alpha (second phase),
 and a dynamic component proportional to the rate of rise of glucose (first
 phase, K). Portal insulin Ipo reaches the liver at rate gamma.
+
+Alpha cells: glucagon release rises as glucose falls and is suppressed by insulin
+(Sorensen 1985 glucagon submodel, below). C-peptide is co-secreted with insulin,
+one molecule per molecule of insulin, so its secretion rate is Spo (it is not
+extracted by the liver; its kinetics are in :mod:`glucostat.physiology.plasma`).
+The exocrine pancreas (digestive enzymes) is not simulated: its role is folded into
+the gut absorption model (:mod:`glucostat.physiology.gut`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -49,3 +57,71 @@ def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled):
 def portal_insulin_derivative(i_po, spo, gamma):
     """dIpo/dt [pmol/kg/min]: ``-gamma Ipo + Spo``; ``S = gamma Ipo`` reaches the liver."""
     return -gamma * i_po + spo
+
+
+# --------------------------------------------------------------------------- alpha cells
+# Sorensen 1985 (MIT PhD thesis, Table and eqs. of the glucagon subsystem; restated
+# by Panunzi et al. 2020, doi:10.1186/s12976-020-00118-1): the pancreatic glucagon
+# release is basal release x a glucose multiplier x an insulin multiplier, each a
+# tanh function of the concentration over its basal value.
+_MG_A, _MG_B, _MG_C, _MG_D = 2.93, 2.10, 4.18, 0.61  # MGPGR = A - B tanh(C (G/Gref - D))
+_MI_A, _MI_B, _MI_C, _MI_D = 1.31, 0.61, 1.06, 0.47  # MIPGR = A - B tanh(C (I/Ib - D))
+
+
+@njit(cache=True)
+def glucagon_glucose_multiplier(g, g_ref):
+    """Sorensen's glucose multiplier of glucagon release, ``2.93 - 2.10 tanh(4.18 (G/Gref - 0.61))``.
+
+    About 1 at G = Gref, rising to about 5 as glucose falls (counter-regulation), falling to
+    0.83 at high glucose. g plasma glucose [mg/dL]; g_ref the glucose the curve is
+    normalised to [mg/dL] (an absolute threshold, the same for every patient).
+    """
+    return _MG_A - _MG_B * np.tanh(_MG_C * (g / g_ref - _MG_D))
+
+
+@njit(cache=True)
+def glucagon_insulin_multiplier(insulin_ratio):
+    """Sorensen's insulin multiplier of glucagon release, ``1.31 - 0.61 tanh(1.06 (I/Ib - 0.47))``.
+
+    1.0 at basal insulin, 0.70 at high insulin, 1.59 when insulin falls to zero
+    (insulin_ratio is insulin over its basal value).
+    """
+    return _MI_A - _MI_B * np.tanh(_MI_C * (insulin_ratio - _MI_D))
+
+
+@njit(cache=True)
+def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insulin_suppression):
+    """Alpha-cell glucagon release into plasma [pg/mL/min].
+
+    Sorensen 1985 glucagon release ``rPGR = MGPGR MIPGR rBPGR`` with basal release equal to
+    basal clearance ``n Hb``; each multiplier is divided by its value at the patient's basal
+    state, so that release equals clearance at basal for every patient (glucostat
+    normalisation, docs/model.md 'Glucagon'). glucostat drives the insulin multiplier by
+    intra-islet insulin, the beta-cell secretion relative to its basal rate (``islet_insulin``
+    = Spo/Sb, taken as 1 when secretion is below basal), instead of Sorensen's arterial
+    insulin: a rise of secretion around the alpha cell suppresses it (meals; tolbutamide
+    abolishes the glucagon response to hypoglycaemia, Banarer et al. 2002 Diabetes 51:958),
+    whereas a euglycaemic insulin clamp barely lowers glucagon (17 -> 15 pmol/L, same study).
+    The fall of secretion below basal is permissive only (insulin secretion falls at 80-85
+    mg/dL but glucagon rises only at 65-70 mg/dL; Mitrakou et al. 1991 Am J Physiol
+    260:E67): the hypoglycaemic rise comes from the glucose multiplier, whose reference
+    ``g_ref`` sets the threshold. Two disease knobs (glucostat design):
+
+    - ``hypo_response`` r scales the direct glucose modulation, ``1 + r (MG - 1)``: 1 in
+      health, 0 in type 1 diabetes, where the glucagon response to hypoglycaemia is lost
+      (Gerich et al. 1973 Science 182:171; Bolli et al. 1983 Diabetes 32:134);
+    - ``insulin_suppression`` s scales the intra-islet insulin modulation, ``1 + s (MI - 1)``:
+      1 in health, lower in type 2 diabetes (fasting glucagon high and poorly suppressed
+      after meals; Faerch et al. 2016 Diabetes 65:3473); with no beta cells (type 1
+      diabetes) the islet signal is constant and the modulation is 1 whatever s is.
+
+    g, gb, g_ref [mg/dL]; hb basal glucagon [pg/mL]; n clearance rate [1/min].
+    """
+    mg = glucagon_glucose_multiplier(g, g_ref) / glucagon_glucose_multiplier(gb, g_ref)
+    mi = glucagon_insulin_multiplier(islet_insulin) / glucagon_insulin_multiplier(1.0)
+    mg = 1.0 + hypo_response * (mg - 1.0)
+    mi = 1.0 + insulin_suppression * (mi - 1.0)
+    s = n * hb * mg * mi
+    if s < 0.0:
+        return 0.0
+    return s

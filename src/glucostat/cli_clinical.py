@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .compare import DEFAULT_CONDITIONS, PROTOCOLS
 from .patients import PRESETS, Patient
 
 _PRESET_HELP = f"Patient preset: {', '.join(PRESETS)}."
@@ -48,7 +49,7 @@ def _fmt(v) -> str:
               help="Insulin infusion rate [mU/m2/min] (5-1000; default 40, DeFronzo 1979). Repeat for a "
                    "multi-step clamp, e.g. --insulin 10 --insulin 40.")
 @click.option("--target", "target", type=float, default=None,
-              help="Clamp glucose [mg/dL] (60-300). Default: basal glucose, or 100 mg/dL if basal is higher.")
+              help="Clamp glucose [mg/dL] (40-300). Default: basal glucose, or 100 mg/dL if basal is higher.")
 @click.option("--duration", "duration", type=float, default=120.0, show_default=True,
               help="Duration of each insulin step [min] (60-600, a multiple of 5).")
 @click.option("--height", "height", type=float, default=None,
@@ -137,14 +138,10 @@ def ivgtt(patient, glucose, insulin, insulin_time, duration, body_weight, out_di
 
 
 
-_CONDITIONS = ("healthy", "prediabetes", "t2d-hepatic", "t2d-peripheral", "t2d-beta-cell", "t2d", "nafld",
-               "cirrhosis", "t1d")  # glucostat.compare.DEFAULT_CONDITIONS (tested equal)
-
-
 @click.command("compare")
 @click.option("--condition", "-c", "conditions", multiple=True, metavar="NAME",
-              help=f"Condition (patient preset), repeatable; default: {', '.join(_CONDITIONS)}.")
-@click.option("--protocol", type=click.Choice(["ogtt", "meal", "fast"]), default="ogtt", show_default=True,
+              help=f"Condition (patient preset), repeatable; default: {', '.join(DEFAULT_CONDITIONS)}.")
+@click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default="ogtt", show_default=True,
               help="ogtt: 75 g OGTT, 3 h; meal: 75 g carbohydrate meal, 5 h; fast: prolonged fast to 72 h.")
 @click.option("--body-weight", "body_weight", type=float, default=None,
               help="The same body weight [kg] for every condition (default: each preset's own).")
@@ -154,10 +151,10 @@ _CONDITIONS = ("healthy", "prediabetes", "t2d-hepatic", "t2d-peripheral", "t2d-b
 def compare(conditions, protocol, body_weight, out_dir, as_json):
     """Normal versus impaired function: one protocol through several conditions, organ by organ."""
     from .cli import _emit_json, _jsonable
-    from .compare import PROTOCOLS, compare as run_compare
+    from .compare import compare as run_compare
     from .results import _atomic_write
 
-    cmp = run_compare(conditions or _CONDITIONS, protocol=protocol, body_weight_kg=body_weight)
+    cmp = run_compare(conditions or DEFAULT_CONDITIONS, protocol=protocol, body_weight_kg=body_weight)
     data = cmp.to_dict()
     files = {}
     if out_dir is not None:

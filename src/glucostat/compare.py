@@ -22,7 +22,8 @@ from .patients import PRESETS, Patient
 from .results import Results
 from .scenario import InsulinInfusion, Meal, OralGlucose, Scenario
 from .simulation import simulate
-from .units import PMOL_PER_L_PER_UU_PER_ML
+from .model import S
+from .units import PMOL_PER_L_PER_UU_PER_ML, PMOL_PER_U
 
 #: Conditions compared by default (every glucostat preset that is a condition, not a published variant).
 DEFAULT_CONDITIONS = ("healthy", "prediabetes", "t2d-hepatic", "t2d-peripheral", "t2d-beta-cell", "t2d",
@@ -60,15 +61,10 @@ def _scenario(protocol: str, patient: Patient) -> Scenario:
     return Scenario(events=tuple(events), duration_min=duration, name=f"compare: {protocol}")
 
 
-def _grams(res: Results, column: str, bw: float) -> float:
-    """Integral of a [mg/kg/min] flux over the test, in grams."""
-    t = res.time_min
-    return float(np.trapezoid(res.get(column), t) * bw / 1000.0)
-
-
 def _row(protocol: str, patient: Patient, res: Results) -> dict:
     t = res.time_min
     bw = patient.body_weight_kg
+    handled = res.summary().iloc[0]  # grams each organ handled, from the cumulative flux states
     g = res.get("Plasma glucose [mg/dL]")
     ins = res.get("Plasma insulin [pmol/L]")
     h = res.get("Plasma glucagon [pg/mL]")
@@ -87,19 +83,19 @@ def _row(protocol: str, patient: Patient, res: Results) -> dict:
     row.update({
         "Fasting plasma insulin [pmol/L]": float(ins[0]),
         "Peak plasma insulin [pmol/L]": float(ins.max()),
-        "Insulin released by the pancreas [nmol]": float(np.trapezoid(res.get("Pancreatic insulin secretion [pmol/kg/min]"), t) * bw / 1000.0),
+        "Insulin released by the pancreas [nmol]": float(handled["Insulin secreted [U]"] * PMOL_PER_U / 1000.0),
         "Fasting C-peptide [pmol/L]": float(cp[0]),
         "Fasting C-peptide to insulin molar ratio [-]": float(cp[0] / ins[0]) if ins[0] > 0 else 0.0,
         "Fasting hepatic insulin extraction [%]": float(100.0 * he[0]),
         "Fasting plasma glucagon [pg/mL]": float(h[0]),
         "Glucagon change, lowest or highest [%]": float(100.0 * ((h.min() if protocol != "fast" else h.max()) / h[0] - 1.0)),
-        "Liver glucose output [g]": _grams(res, "Liver glucose production [mg/kg/min]", bw),
+        "Liver glucose output [g]": float(handled["Liver glucose production [g]"]),
         "Liver glucose output, lowest vs fasting [%]": float(100.0 * (egp.min() / egp[0] - 1.0)) if egp[0] > 0 else 0.0,
-        "Gluconeogenesis [g]": _grams(res, "Gluconeogenesis [mg/kg/min]", bw),
+        "Gluconeogenesis [g]": float((res.states[0, -1, S.cum_gng] - res.states[0, 0, S.cum_gng]) * bw / 1000.0),
         "Liver glycogen change [g]": float(gly[-1] - gly[0]),
-        "Muscle and fat glucose uptake [g]": _grams(res, "Muscle and fat glucose uptake [mg/kg/min]", bw),
-        "Brain glucose uptake [g]": _grams(res, "Brain glucose uptake [mg/kg/min]", bw),
-        "Urinary glucose [g]": _grams(res, "Urinary glucose excretion [mg/kg/min]", bw),
+        "Muscle and fat glucose uptake [g]": float(handled["Muscle and fat glucose uptake [g]"]),
+        "Brain glucose uptake [g]": float(handled["Brain glucose uptake [g]"]),
+        "Urinary glucose [g]": float(handled["Urinary glucose excretion [g]"]),
         "HOMA1-IR [1]": metrics.homa1_ir(g[0], i_uu0) if i_uu0 > 0 else float("nan"),
     })
     if protocol == "ogtt":

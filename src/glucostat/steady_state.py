@@ -141,7 +141,6 @@ def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -
     c1 = v.get("Sb", 0.0) / (v["VCP"] * k3)
     y0[S.c_peptide] = c1
     y0[S.c_peptide_peripheral] = k1 * c1 / k2
-    x = ilb / v["igf1_insulin_reference"]
-    pins = x * (1.0 + v["igf1_insulin_half"]) / (x + v["igf1_insulin_half"])
+    pins = liver.portal_insulin_effect(ilb, v["igf1_insulin_reference"], v["igf1_insulin_half"])
     y0[S.igf1] = v["igf1_reference"] * v["liver_function"] * pins
     y0[S.gh_signal] = 1.0

@@ -115,14 +115,14 @@ def load(name: str) -> ParameterSet:
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     base = meta.get("based_on") or None
-    if not base:
-        defaults, default_sources = organ_defaults()
-        values.update(defaults)
-        sources.update(default_sources)
     if base:
         parent = load(base)
         values.update(parent.values)
         sources.update(parent.sources)
+    else:
+        defaults, default_sources = organ_defaults()
+        values.update(defaults)
+        sources.update(default_sources)
     for key, entry in raw.get("parameters", {}).items():
         if "factor" in entry:  # a documented transform of the parent set's value
             if key not in values:

@@ -68,6 +68,7 @@ def hepatic_insulin_clearance_rate(he, m1):
 
 # --------------------------------------------------------------------------- glucagon action
 _GA_A, _GA_B = 2.7, 0.39  # Sorensen 1985: M0 = 2.7 tanh(0.39 Gamma/GammaB)
+_GA_BASAL = float(np.tanh(_GA_B))  # M0/2.7 at basal glucagon
 
 
 @njit(cache=True)
@@ -81,7 +82,7 @@ def glucagon_action(h, hb, f2):
     H = Hb (2.7 tanh 0.39 = 1.003) so that M = 1 exactly at basal, and bounds M below by 0.
     Returns (M [-], target of f2 [-]).
     """
-    m0 = np.tanh(_GA_B * h / hb) / np.tanh(_GA_B)
+    m0 = np.tanh(_GA_B * h / hb) / _GA_BASAL
     m = m0 - f2
     if m < 0.0:
         m = 0.0
@@ -154,6 +155,15 @@ def hepatic_glucose_fluxes(demand, gng_capacity, glycogen, glycogen_basal, k_mob
 
 # --------------------------------------------------------------------------- IGF-1
 @njit(cache=True)
+def portal_insulin_effect(liver_insulin, insulin_reference, insulin_half):
+    """``Pins = x (1 + K)/(x + K)``, x = liver insulin / its healthy reference [-] (1 at x = 1)."""
+    x = liver_insulin / insulin_reference
+    if x < 0.0:
+        x = 0.0
+    return x * (1.0 + insulin_half) / (x + insulin_half)
+
+
+@njit(cache=True)
 def igf1_derivative(igf1, gh_drive, liver_function, liver_insulin, insulin_reference, insulin_half,
                     reference_level, half_life):
     """d[IGF-1]/dt [ng/mL/min]: hepatic IGF-1 secretion under growth hormone.
@@ -168,9 +178,6 @@ def igf1_derivative(igf1, gh_drive, liver_function, liver_insulin, insulin_refer
     keeps hepatic GH receptors expressed, so low portal insulin (type 1 diabetes on
     subcutaneous insulin) lowers IGF-1.
     """
-    x = liver_insulin / insulin_reference
-    if x < 0.0:
-        x = 0.0
-    pins = x * (1.0 + insulin_half) / (x + insulin_half)
+    pins = portal_insulin_effect(liver_insulin, insulin_reference, insulin_half)
     kdeg = 0.6931471805599453 / half_life
     return kdeg * (reference_level * gh_drive * liver_function * pins - igf1)

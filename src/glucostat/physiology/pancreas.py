@@ -66,6 +66,7 @@ def portal_insulin_derivative(i_po, spo, gamma):
 # tanh function of the concentration over its basal value.
 _MG_A, _MG_B, _MG_C, _MG_D = 2.93, 2.10, 4.18, 0.61  # MGPGR = A - B tanh(C (G/Gref - D))
 _MI_A, _MI_B, _MI_C, _MI_D = 1.31, 0.61, 1.06, 0.47  # MIPGR = A - B tanh(C (I/Ib - D))
+_MI_BASAL = _MI_A - _MI_B * float(np.tanh(_MI_C * (1.0 - _MI_D)))  # MIPGR at basal insulin
 
 
 @njit(cache=True)
@@ -118,7 +119,7 @@ def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insuli
     g, gb, g_ref [mg/dL]; hb basal glucagon [pg/mL]; n clearance rate [1/min].
     """
     mg = glucagon_glucose_multiplier(g, g_ref) / glucagon_glucose_multiplier(gb, g_ref)
-    mi = glucagon_insulin_multiplier(islet_insulin) / glucagon_insulin_multiplier(1.0)
+    mi = glucagon_insulin_multiplier(islet_insulin) / _MI_BASAL
     mg = 1.0 + hypo_response * (mg - 1.0)
     mi = 1.0 + insulin_suppression * (mi - 1.0)
     s = n * hb * mg * mi

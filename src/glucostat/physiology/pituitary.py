@@ -23,10 +23,14 @@ _N_NIGHT = 29.0
 _N_PULSE = 8.0
 
 
-@njit(cache=True)
 def _raised_cosine_mean(n):
     # mean over a period of ((1 + cos x)/2)^n = C(2n, n) / 4^n
     return math.exp(math.lgamma(2.0 * n + 1.0) - 2.0 * math.lgamma(n + 1.0) - n * math.log(4.0))
+
+
+# normalisers, computed once (numba freezes module globals as constants)
+_MEAN_NIGHT = _raised_cosine_mean(_N_NIGHT)
+_MEAN_PULSE = _raised_cosine_mean(_N_PULSE)
 
 
 @njit(cache=True)
@@ -40,5 +44,4 @@ def growth_hormone_drive(t_min, nocturnal_share, nocturnal_peak_min, pulse_inter
     two_pi = 2.0 * np.pi
     night = ((1.0 + math.cos(two_pi * (t_min - nocturnal_peak_min) / 1440.0)) * 0.5) ** _N_NIGHT
     day = ((1.0 + math.cos(two_pi * t_min / pulse_interval_min)) * 0.5) ** _N_PULSE
-    return (nocturnal_share * night / _raised_cosine_mean(_N_NIGHT)
-            + (1.0 - nocturnal_share) * day / _raised_cosine_mean(_N_PULSE))
+    return nocturnal_share * night / _MEAN_NIGHT + (1.0 - nocturnal_share) * day / _MEAN_PULSE

@@ -61,10 +61,14 @@ def test_custom_python_controller_runs_in_batch(cohort):
     th = [type(t)(t.basal_u_per_h, t.carb_ratio_g_per_u, t.correction_factor_mg_dl_per_u,
                   correction_threshold_mg_dl=400.0) for t in th]
     a = simulate_closed_loop_batch(pats, SCENARIO, _Custom(), th, cgm="Dexcom", seed=5)
-    b = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5)
+    b = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5, kernel="full")
     assert a.ok and a.controller == "custom"
     np.testing.assert_allclose(a.plasma_glucose_mg_dl, b.plasma_glucose_mg_dl, atol=1e-9)
     np.testing.assert_array_equal(a.bolus_u, b.bolus_u)
+    # the compiled controller on the lean type 1 kernel: same deliveries, glucose within its tolerance
+    c = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5)
+    np.testing.assert_allclose(c.plasma_glucose_mg_dl, b.plasma_glucose_mg_dl, atol=0.02)  # RK4 0.5-min error level
+    np.testing.assert_array_equal(c.bolus_u, b.bolus_u)
 
 
 def test_noise_stream_follows_the_patient_not_the_batch(cohort):

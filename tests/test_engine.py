@@ -24,21 +24,23 @@ def _simglucose_day(name):
     return p, simglucose_scenario(p, MEALS, {t: g / quest(name).CR for t, g in MEALS.items()})
 
 
-def test_batch_matches_adaptive_for_all_simglucose_patients():
+@pytest.mark.parametrize("kernel", ["auto", "full"])  # auto: the lean SIMD kernel for these type 1 patients
+def test_batch_matches_adaptive_for_all_simglucose_patients(kernel):
     pairs = [_simglucose_day(n) for n in simglucose_patient_names()]
     pats, scens = [p for p, _ in pairs], [s for _, s in pairs]
-    b = simulate_batch(pats, scens, output_every_min=1.0, signal="interstitial")
+    b = simulate_batch(pats, scens, output_every_min=1.0, signal="interstitial", kernel=kernel)
     assert b.ok and b.glucose_mg_dl.shape == (30, 1441)
     ref = np.array([gs.simulate(p, s, t_eval=b.time_min).get("Interstitial glucose [mg/dL]")
                     for p, s in pairs])
     assert np.max(np.abs(ref - b.glucose_mg_dl)) < 0.2
 
 
-def test_batch_matches_solve_ivp_on_fastest_patients():
+@pytest.mark.parametrize("kernel", ["auto", "full"])
+def test_batch_matches_solve_ivp_on_fastest_patients(kernel):
     names = sorted(simglucose_patient_names(), key=lambda n: -simglucose_patient(n).values["kabs"])[:3]
     for name in names:
         p, sc = _simglucose_day(name)
-        b = simulate_batch([p], sc, output_every_min=10.0)
+        b = simulate_batch([p], sc, output_every_min=10.0, kernel=kernel)
         ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile(p.body_weight_kg),
                                  b.time_min, rtol=1e-10, atol=1e-10)
         g_ref = ys[:, gs.model.S.plasma_glucose] / p.values["VG"]

@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit, prange
 
-from . import cgm_metrics
+from . import cgm_metrics, lean
 from .closed_loop import _announcements, _preset, _run_settings
 from .control import (
     MDI,
@@ -46,7 +46,7 @@ from .control import (
     pid_update,
 )
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
-from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, prepare
+from .engine import DEFAULT_STEP_MIN, _unpack, _workspace, advance_batch, advance_patient, pack_compiled, prepare
 from .errors import InvalidInputError
 from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
@@ -237,6 +237,100 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps
                 break
 
 
+@njit(cache=True, parallel=True, error_model="numpy")
+def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs, jumps,
+                            meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams, per_kg, rtol,
+                            cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time, meal_end):
+    """:func:`closed_loop_kernel` for blocks of lean type 1 patients (:mod:`glucostat.lean`).
+
+    Blocks of ``lean.LANES`` patients move in lockstep from one control instant to the
+    next with :func:`glucostat.lean.advance_block`; at each instant every lane reads its
+    sensor, runs its controller and pump rule exactly as in :func:`closed_loop_kernel`.
+    ``ys`` (nb, NL*W) and ``meal0`` (nb, W) are the packed lean states and meal sizes,
+    left at the end states; ``lane_pat`` (nb, W) the patient of each lane and
+    ``lane_real`` (nb, W) False for padding lanes (copies whose records are dropped).
+    Records and ``cstate`` are indexed by patient as in :func:`closed_loop_kernel`;
+    ``meal_end`` (N,) receives each patient's final meal size [mg].
+    """
+    for b in prange(ys.shape[0]):
+        _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+                                jumps, meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams,
+                                per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
+                                meal_end)
+
+
+@njit(cache=True, error_model="numpy")
+def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+                            jumps, meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams,
+                            per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
+                            meal_end):
+    """Block ``b`` of :func:`closed_loop_lean_kernel` (a plain function: the parallel loop only calls it)."""
+    W = lean.LANES
+    n_ctrl = noise.shape[1]
+    y = ys[b]
+    p = lparams[b]
+    meal_size = meal0[b]
+    meal = np.zeros(5 * W)
+    for l in range(W):
+        lean._set_meal(meal_size[l], p, meal, l)
+    ws = lean.workspace()
+    add_u = np.zeros(N_INPUTS * W)
+    pulse_u = np.zeros(N_INPUTS * W)
+    ptr = np.zeros(W, dtype=np.int64)
+    st = np.zeros(W, dtype=np.int64)
+    ft = np.full(W, np.nan)
+    cs = np.zeros((W, 3))
+    for l in range(W):
+        cs[l] = cstate[lane_pat[b, l]]
+    pulse_min = min(BOLUS_DURATION_MIN, ts)
+    h = 1.0
+    for k in range(n_ctrl):
+        t0 = k * ts
+        for l in range(W):
+            i = lane_pat[b, l]
+            if st[l] != STATUS_OK:
+                continue
+            ig = y[lean.L.interstitial_glucose * W + l] / p[lean.LP.VG * W + l]
+            reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
+            real = lane_real[b, l]
+            if real:
+                cgm[i, k] = reading
+                plasma[i, k] = y[lean.L.plasma_glucose * W + l] / p[lean.LP.VG * W + l]
+            if k == n_ctrl - 1:
+                if real:
+                    basal_rec[i, k] = basal_rec[i, k - 1] if k > 0 else 0.0
+                continue
+            bas, bol, la = _control(ctrl_code, cparams[i], cs[l], t0, reading, carbs[i, k], ts)
+            bas, bol, la, c = _deliver(dparams, bas, bol, la)
+            if real:
+                clips[i] += c
+                basal_rec[i, k] = bas
+                bolus_rec[i, k] = bol
+                long_rec[i, k] = la
+            la_input = int(cparams[i, CP.long_acting_input])
+            for m in range(N_INPUTS):
+                pulse_u[m * W + l] = 0.0
+            add_u[U.sc_insulin * W + l] = bas / 60.0 * per_kg[i]
+            pulse_u[U.sc_insulin * W + l] = bol / pulse_min * per_kg[i]
+            pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
+        if k == n_ctrl - 1:
+            break
+        h = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
+                               inputs, jumps, meal_reset, ptr, add_u, pulse_u, t0 + pulse_min, rtol, st, ft, ws)
+    for l in range(W):
+        i = lane_pat[b, l]
+        if lane_real[b, l]:
+            cstate[i] = cs[l]
+            meal_end[i] = meal_size[l]
+            if st[l] != STATUS_OK:
+                status[i] = st[l]
+                fail_time[i] = ts * math.floor(ft[l] / ts)
+                for m in range(n_ctrl):
+                    if m * ts > ft[l]:
+                        cgm[i, m] = np.nan
+                        plasma[i, m] = np.nan
+
+
 def _controller_code(controller) -> int | None:
     """The compiled code of a built-in controller, or None for a custom one."""
     for cls, code in ((BasalOnly, Ctrl.basal_only), (BasalBolus, Ctrl.basal_bolus), (PID, Ctrl.pid), (MDI, Ctrl.mdi)):
@@ -346,12 +440,18 @@ def simulate_closed_loop_batch(
     warmup_days: int = 0,
     step_min: float = DEFAULT_STEP_MIN,
     patient_indices: Sequence[int] | None = None,
+    kernel: str = "auto",
+    rtol: float | None = None,
 ) -> BatchClosedLoopResults:
     """Closed loop for many patients in one compiled parallel call (custom controllers: a Python loop).
 
     Arguments as :func:`glucostat.closed_loop.simulate_closed_loop`; ``scenario`` may be one
     per patient. ``patient_indices`` name each patient's sensor-noise stream (default
     0..N-1; a trial passes global indices so chunks draw what one big run would).
+    ``kernel`` and ``rtol`` as in :func:`glucostat.engine.simulate_batch`: with ``"auto"``
+    and a built-in controller, type 1 patients run on the lean SIMD kernel. The lean
+    kernel does not track report-only states, which ``final_state`` then holds as NaN
+    (:data:`glucostat.lean.NOT_TRACKED`: cumulative counters, liver glycogen, IGF-1).
     """
     plist = [resolve(p) for p in ([patients] if isinstance(patients, (str, Patient)) else patients)]
     if not plist:
@@ -369,10 +469,16 @@ def simulate_closed_loop_batch(
     if len(idx) != n:
         raise InvalidInputError("patient_indices", len(idx), f"one index per patient ({n})")
 
+    if kernel not in ("auto", "full"):
+        raise InvalidInputError("kernel", kernel, "'auto' or 'full'")
+    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
+    if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
+        raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
     ts = cgm.sample_time_min
     duration = min(float(s.duration_min) for s in scens)
     control_t = np.arange(0.0, duration + 1e-9, ts)
     y, params, packed, steps = prepare(plist, scens, step_min)
+    use_lean = lean.eligible(y, params, packed) if kernel == "auto" else np.zeros(n, dtype=bool)
     cstate = np.zeros((n, 3))
     code = _controller_code(controller)
     cp = _controller_params(controller, therapies) if code is not None else None
@@ -388,7 +494,7 @@ def simulate_closed_loop_batch(
         rec = _Records(n, wt.size)
         _run(code, controller, y, cstate, params, wpacked, ts, np.zeros((n, wt.size)), np.ones((n, wt.size)),
              (ideal.min_mg_dl, ideal.max_mg_dl), np.zeros((n, wt.size)), cp, dp, pump, therapies, steps, rec,
-             clips, status, fail)
+             clips, status, fail, use_lean, rtol)
         clips[:] = 0
     noise, gain = sensor_errors(cgm, control_t, seed, idx)
     carbs = np.stack([announced_carbs(s, control_t) for s in scens]) if len(set(map(id, scens))) > 1 else \
@@ -396,7 +502,7 @@ def simulate_closed_loop_batch(
     rec = _Records(n, control_t.size)
     if not status.any():
         _run(code, controller, y, cstate, params, packed, ts, noise, gain, (cgm.min_mg_dl, cgm.max_mg_dl),
-             np.ascontiguousarray(carbs), cp, dp, pump, therapies, steps, rec, clips, status, fail)
+             np.ascontiguousarray(carbs), cp, dp, pump, therapies, steps, rec, clips, status, fail, use_lean, rtol)
     else:
         rec.cgm[:] = np.nan
         rec.plasma[:] = np.nan
@@ -419,15 +525,39 @@ class _Records:
 
 
 def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_range, carbs, cp, dp, pump,
-         therapies, steps, rec, clips, status, fail):
-    if code is not None:
-        closed_loop_kernel(y, cstate, params, packed.seg_offset, packed.breakpoints, packed.inputs, packed.jumps,
-                           packed.meal_reset, float(ts), noise, gain, np.array(sensor_range, dtype=float), carbs,
-                           code, cp, dp, steps, rec.cgm, rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips,
-                           status, fail)
-    else:
+         therapies, steps, rec, clips, status, fail, use_lean, rtol):
+    if code is None:
         _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, carbs, pump, therapies, steps,
                      rec, clips, status, fail)
+        return
+    rng = np.array(sensor_range, dtype=float)
+    lean_idx = np.flatnonzero(use_lean)
+    full_idx = np.flatnonzero(~use_lean)
+    if lean_idx.size:
+        ys, lp, meal0, lane_pat = lean.pack_blocks(y, params, lean_idx)
+        real = np.zeros(lane_pat.size, dtype=np.bool_)
+        real[:lean_idx.size] = True
+        meal_end = y[:, S.meal_size].copy()
+        closed_loop_lean_kernel(ys, lp, meal0, lane_pat, real.reshape(lane_pat.shape), cstate, packed.seg_offset,
+                                packed.breakpoints, packed.inputs, packed.jumps, packed.meal_reset, float(ts), noise,
+                                gain, rng, carbs, code, cp, dp, PMOL_PER_U / params[:, P.BW], float(rtol), rec.cgm,
+                                rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips, status, fail, meal_end)
+        nb = lane_pat.shape[0]
+        lanes = ys.reshape(nb, lean.NL, lean.LANES).transpose(0, 2, 1).reshape(-1, lean.NL)[:lean_idx.size]
+        y[np.ix_(lean_idx, lean.FULL_STATE)] = lanes
+        y[lean_idx, S.meal_size] = meal_end[lean_idx]
+        y[np.ix_(lean_idx, lean.NOT_TRACKED)] = np.nan
+    if full_idx.size:
+        sub = packed if full_idx.size == y.shape[0] else pack_compiled([_unpack(packed, i) for i in full_idx])
+        part = _Records(full_idx.size, noise.shape[1])
+        yf, cf, cl, stf, ff = y[full_idx], cstate[full_idx], clips[full_idx], status[full_idx], fail[full_idx]
+        closed_loop_kernel(yf, cf, params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs, sub.jumps,
+                           sub.meal_reset, float(ts), noise[full_idx], gain[full_idx], rng,
+                           np.ascontiguousarray(carbs[full_idx]), code, cp[full_idx], dp, steps[full_idx], part.cgm,
+                           part.plasma, part.basal, part.bolus, part.long_acting, cl, stf, ff)
+        y[full_idx], cstate[full_idx], clips[full_idx], status[full_idx], fail[full_idx] = yf, cf, cl, stf, ff
+        for name in ("cgm", "plasma", "basal", "bolus", "long_acting"):
+            getattr(rec, name)[full_idx] = getattr(part, name)
 
 
 def _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, carbs, pump, therapies, steps, rec,

@@ -32,6 +32,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit, prange
 
+from . import lean
 from .errors import InvalidInputError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
@@ -235,6 +236,15 @@ def pack_compiled(comps) -> PackedScenarios:
     )
 
 
+def _unpack(packed: PackedScenarios, i: int):
+    """Patient ``i``'s compiled scenario back out of a packed batch."""
+    from .scenario import CompiledScenario
+
+    s0, s1 = packed.seg_offset[i], packed.seg_offset[i + 1]
+    return CompiledScenario(packed.breakpoints[s0 + i:s1 + i + 1], packed.inputs[s0:s1], packed.jumps[s0:s1],
+                            packed.meal_reset[s0:s1])
+
+
 @dataclass(frozen=True)
 class BatchResults:
     """Glucose (and optionally all outputs) of a batch on a shared time grid."""
@@ -259,9 +269,16 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
 def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
     """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
     packed = pack(scenarios, [p.body_weight_kg for p in patients])
-    y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in patients])
-    params = np.stack([p.parameter_vector() for p in patients])
-    steps = np.array([patient_step_min(p, step_min) for p in patients])
+    first = {}  # a patient object repeated in the batch is converted once
+    for i, p in enumerate(patients):
+        first.setdefault(id(p), i)
+    rows = np.array([first[id(p)] for p in patients])
+    uniq = [patients[i] for i in sorted(set(rows.tolist()))]
+    where = {id(p): k for k, p in enumerate(uniq)}
+    rows = np.array([where[id(p)] for p in patients])
+    y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in uniq])[rows]
+    params = np.stack([p.parameter_vector() for p in uniq])[rows]
+    steps = np.array([patient_step_min(p, step_min) for p in uniq])[rows]
     return y0, params, packed, steps
 
 
@@ -272,13 +289,20 @@ def patient_step_min(patient: Patient, step_min: float = DEFAULT_STEP_MIN) -> fl
 
 def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Sequence[Scenario]",
                    output_every_min: float = 5.0, step_min: float = DEFAULT_STEP_MIN, signal: str = "plasma",
-                   keep_outputs: bool = False, memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES) -> BatchResults:
+                   keep_outputs: bool = False, memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
+                   kernel: str = "auto", rtol: float | None = None) -> BatchResults:
     """Open-loop simulation of many patients in one parallel compiled call.
 
     ``scenario`` is one scenario for all or one per patient (outputs cover the shortest,
     every ``output_every_min`` from 0). ``signal`` chooses the
     glucose kept: ``"plasma"`` or ``"interstitial"`` (what a CGM sees).
     Runs whose outputs would exceed ``memory_limit_bytes`` are refused before any work.
+
+    ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
+    (type 1 patients) with the lean SIMD kernel (adaptive steps, tolerance ``rtol``,
+    default :data:`glucostat.lean.DEFAULT_RTOL`) and the rest with the full-model RK4
+    kernel (steps of at most ``step_min``); ``"full"`` uses the full model for all.
+    ``keep_outputs=True`` (every organ flux) always uses the full model.
     """
     from .model import F
 
@@ -295,6 +319,11 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     cols = {"plasma": F.glucose, "interstitial": F.interstitial_glucose}
     if signal not in cols:
         raise InvalidInputError("signal", signal, "'plasma' or 'interstitial'")
+    if kernel not in ("auto", "full"):
+        raise InvalidInputError("kernel", kernel, "'auto' or 'full'")
+    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
+    if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
+        raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
     duration = min(float(s.duration_min) for s in scens)
     t_out = np.arange(0.0, duration + 1e-9, output_every_min)
     need = estimate_bytes(len(plist), t_out.size, keep_outputs)
@@ -304,9 +333,23 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
             f"at most {memory_limit_bytes / 1024**3:.2f} GiB (keep_outputs=False, a coarser output grid, or fewer "
             "patients per call)")
     y0, params, packed, steps = prepare(plist, scens, step_min)
-    glucose, outputs, status = integrate_batch(y0, params, packed.seg_offset, packed.breakpoints, packed.inputs,
-                                               packed.jumps, packed.meal_reset, t_out, steps,
-                                               int(cols[signal]), bool(keep_outputs))
+    use_lean = (lean.eligible(y0, params, packed) if kernel == "auto" and not keep_outputs
+                else np.zeros(len(plist), dtype=bool))
+    full_idx = np.flatnonzero(~use_lean)
+    glucose = np.full((len(plist), t_out.size), np.nan)
+    status = np.zeros(len(plist), dtype=np.int64)
+    outputs = None
+    if use_lean.any():
+        idx = np.flatnonzero(use_lean)
+        glucose[idx], status[idx], _ = lean.run_open_loop(y0, params, packed, idx, t_out, signal, rtol)
+    if full_idx.size:
+        sub = packed if full_idx.size == len(plist) else pack_compiled(
+            [_unpack(packed, i) for i in full_idx])
+        g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs,
+                                         sub.jumps, sub.meal_reset, t_out, steps[full_idx],
+                                         int(cols[signal]), bool(keep_outputs))
+        glucose[full_idx] = g
+        status[full_idx] = st
     from .simulation import _labels
 
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)

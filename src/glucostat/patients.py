@@ -135,10 +135,8 @@ class Patient:
 
     def parameter_vector(self) -> np.ndarray:
         """Parameters as a flat array in the :class:`glucostat.model.P` layout."""
-        p = np.empty(N_PARAMS)
-        for member in P:
-            p[member] = self.values[member.name]
-        return p
+        v = self.values
+        return np.array([v[k] for k in _PARAM_NAMES], dtype=float)
 
     def parameter_table(self):
         """A pandas table: symbol, value, unit, meaning, source."""
@@ -157,6 +155,10 @@ class Patient:
             rows.append({"Parameter": k, "Value": self.values[k], "Unit": cat[k].unit,
                          "Meaning": cat[k].meaning, "Source": src})
         return pd.DataFrame(rows)
+
+
+_PARAM_NAMES = tuple(m.name for m in P)  # in layout order (P values are 0..N_PARAMS-1)
+assert [P[k] for k in _PARAM_NAMES] == list(range(N_PARAMS))
 
 
 def resolve(patient: "Patient | str") -> Patient:

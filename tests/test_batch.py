@@ -61,7 +61,7 @@ def test_custom_python_controller_runs_in_batch(cohort):
     th = [type(t)(t.basal_u_per_h, t.carb_ratio_g_per_u, t.correction_factor_mg_dl_per_u,
                   correction_threshold_mg_dl=400.0) for t in th]
     a = simulate_closed_loop_batch(pats, SCENARIO, _Custom(), th, cgm="Dexcom", seed=5)
-    b = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5, kernel="full")
+    b = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5, kernel="rk4")
     assert a.ok and a.controller == "custom"
     np.testing.assert_allclose(a.plasma_glucose_mg_dl, b.plasma_glucose_mg_dl, atol=1e-9)
     np.testing.assert_array_equal(a.bolus_u, b.bolus_u)

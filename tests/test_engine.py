@@ -24,7 +24,7 @@ def _simglucose_day(name):
     return p, simglucose_scenario(p, MEALS, {t: g / quest(name).CR for t, g in MEALS.items()})
 
 
-@pytest.mark.parametrize("kernel", ["auto", "full"])  # auto: the lean SIMD kernel for these type 1 patients
+@pytest.mark.parametrize("kernel", ["auto", "full", "rk4"])  # auto: the lean SIMD kernel for these type 1 patients
 def test_batch_matches_adaptive_for_all_simglucose_patients(kernel):
     pairs = [_simglucose_day(n) for n in simglucose_patient_names()]
     pats, scens = [p for p, _ in pairs], [s for _, s in pairs]
@@ -35,7 +35,7 @@ def test_batch_matches_adaptive_for_all_simglucose_patients(kernel):
     assert np.max(np.abs(ref - b.glucose_mg_dl)) < 0.2
 
 
-@pytest.mark.parametrize("kernel", ["auto", "full"])
+@pytest.mark.parametrize("kernel", ["auto", "full", "rk4"])
 def test_batch_matches_solve_ivp_on_fastest_patients(kernel):
     names = sorted(simglucose_patient_names(), key=lambda n: -simglucose_patient(n).values["kabs"])[:3]
     for name in names:

@@ -274,6 +274,8 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
     for l in range(W):
         lean._set_meal(meal_size[l], p, meal, l)
     ws = lean.workspace()
+    no_out_t = np.zeros(0)
+    no_out = np.zeros((W, 0))
     add_u = np.zeros(N_INPUTS * W)
     pulse_u = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
@@ -315,8 +317,9 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
             pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
         if k == n_ctrl - 1:
             break
-        h = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
-                               inputs, jumps, meal_reset, ptr, add_u, pulse_u, t0 + pulse_min, rtol, st, ft, ws)
+        h, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
+                                  inputs, jumps, meal_reset, ptr, add_u, pulse_u, t0 + pulse_min, rtol, st, ft, ws,
+                                  no_out_t, 0, no_out, 0)
     for l in range(W):
         i = lane_pat[b, l]
         if lane_real[b, l]:
@@ -448,8 +451,10 @@ def simulate_closed_loop_batch(
     Arguments as :func:`glucostat.closed_loop.simulate_closed_loop`; ``scenario`` may be one
     per patient. ``patient_indices`` name each patient's sensor-noise stream (default
     0..N-1; a trial passes global indices so chunks draw what one big run would).
-    ``kernel`` and ``rtol`` as in :func:`glucostat.engine.simulate_batch`: with ``"auto"``
-    and a built-in controller, type 1 patients run on the lean SIMD kernel. The lean
+    ``kernel``: with ``"auto"`` and a built-in controller, type 1 patients run on the lean
+    SIMD kernel (adaptive steps, tolerance ``rtol`` as in
+    :func:`glucostat.engine.simulate_batch`) and the others on the full model with RK4
+    steps of at most ``step_min``; ``"rk4"`` puts every patient on the latter. The lean
     kernel does not track report-only states, which ``final_state`` then holds as NaN
     (:data:`glucostat.lean.NOT_TRACKED`: cumulative counters, liver glycogen, IGF-1).
     """
@@ -469,8 +474,8 @@ def simulate_closed_loop_batch(
     if len(idx) != n:
         raise InvalidInputError("patient_indices", len(idx), f"one index per patient ({n})")
 
-    if kernel not in ("auto", "full"):
-        raise InvalidInputError("kernel", kernel, "'auto' or 'full'")
+    if kernel not in ("auto", "rk4"):
+        raise InvalidInputError("kernel", kernel, "'auto' or 'rk4'")
     rtol = lean.DEFAULT_RTOL if rtol is None else rtol
     if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
         raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
@@ -478,9 +483,10 @@ def simulate_closed_loop_batch(
     duration = min(float(s.duration_min) for s in scens)
     control_t = np.arange(0.0, duration + 1e-9, ts)
     y, params, packed, steps = prepare(plist, scens, step_min)
-    use_lean = lean.eligible(y, params, packed) if kernel == "auto" else np.zeros(n, dtype=bool)
     cstate = np.zeros((n, 3))
     code = _controller_code(controller)
+    use_lean = (lean.eligible(y, params, packed) if kernel == "auto" and code is not None
+                else np.zeros(n, dtype=bool))
     cp = _controller_params(controller, therapies) if code is not None else None
     dp = device_params(pump)
     clips = np.zeros(n, dtype=np.int64)

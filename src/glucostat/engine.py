@@ -37,12 +37,15 @@ from .errors import InvalidInputError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
 from .scenario import Scenario
-from .solver import STATUS_OK, state_status
+from .solver import STATUS_OK, integrate, state_status
 
 #: Default (longest) fixed step [min] (module docstring).
 DEFAULT_STEP_MIN = 0.5
 #: Largest step x fastest-rate product allowed (module docstring).
 STEP_RATE_PRODUCT = 0.6
+#: Longest step [min] and step budget of the adaptive full-model batch path.
+ADAPTIVE_H_MAX_MIN = 30.0
+ADAPTIVE_MAX_STEPS = 10_000_000
 #: Bytes a run may allocate for its outputs before it is refused.
 DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 #: Negative values of non-negative states above this bound are round-off and set to 0.
@@ -117,6 +120,30 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
             if keep_outputs:
                 for m in range(N_OUTPUTS):
                     outputs[i, j, m] = out[m]
+    return glucose, outputs, status
+
+
+@njit(cache=True, parallel=True)
+def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jumps, meal_reset, t_out, rtol,
+                             glucose_col, keep_outputs):
+    """:func:`integrate_batch` with each patient on the adaptive Dormand-Prince 5(4) of
+    :func:`glucostat.solver.integrate` (tolerances ``rtol`` = atol) instead of fixed RK4 steps."""
+    n_pat = y0.shape[0]
+    n_out = t_out.shape[0]
+    glucose = np.full((n_pat, n_out), np.nan)
+    outputs = np.full((n_pat if keep_outputs else 0, n_out, N_OUTPUTS), np.nan)
+    status = np.zeros(n_pat, dtype=np.int64)
+    for i in prange(n_pat):
+        s0 = seg_offset[i]
+        s1 = seg_offset[i + 1]
+        _, outs, code, _, _ = integrate(y0[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+                                        jumps[s0:s1], meal_reset[s0:s1], t_out, rtol, rtol, ADAPTIVE_H_MAX_MIN,
+                                        ADAPTIVE_MAX_STEPS)
+        status[i] = code
+        for j in range(n_out):
+            glucose[i, j] = outs[j, glucose_col]
+        if keep_outputs:
+            outputs[i] = outs
     return glucose, outputs, status
 
 
@@ -269,13 +296,13 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
 def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
     """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
     packed = pack(scenarios, [p.body_weight_kg for p in patients])
-    first = {}  # a patient object repeated in the batch is converted once
-    for i, p in enumerate(patients):
-        first.setdefault(id(p), i)
-    rows = np.array([first[id(p)] for p in patients])
-    uniq = [patients[i] for i in sorted(set(rows.tolist()))]
-    where = {id(p): k for k, p in enumerate(uniq)}
-    rows = np.array([where[id(p)] for p in patients])
+    where: dict[int, int] = {}  # a patient object repeated in the batch is converted once
+    uniq = []
+    for p in patients:
+        if id(p) not in where:
+            where[id(p)] = len(uniq)
+            uniq.append(p)
+    rows = np.array([where[id(p)] for p in patients], dtype=np.int64)
     y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in uniq])[rows]
     params = np.stack([p.parameter_vector() for p in uniq])[rows]
     steps = np.array([patient_step_min(p, step_min) for p in uniq])[rows]
@@ -299,10 +326,12 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     Runs whose outputs would exceed ``memory_limit_bytes`` are refused before any work.
 
     ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
-    (type 1 patients) with the lean SIMD kernel (adaptive steps, tolerance ``rtol``,
-    default :data:`glucostat.lean.DEFAULT_RTOL`) and the rest with the full-model RK4
-    kernel (steps of at most ``step_min``); ``"full"`` uses the full model for all.
-    ``keep_outputs=True`` (every organ flux) always uses the full model.
+    (type 1 patients) with the lean SIMD kernel (implicit-explicit ARK4(3) steps) and the rest
+    with the full model (adaptive Dormand-Prince), both at tolerance ``rtol`` (default
+    :data:`glucostat.lean.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
+    ``"rk4"`` the full model with fixed RK4 steps of at most ``step_min`` (the engine's
+    stepping for closed loops and Gymnasium environments). ``keep_outputs=True`` (every
+    organ flux) needs the full model.
     """
     from .model import F
 
@@ -319,8 +348,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     cols = {"plasma": F.glucose, "interstitial": F.interstitial_glucose}
     if signal not in cols:
         raise InvalidInputError("signal", signal, "'plasma' or 'interstitial'")
-    if kernel not in ("auto", "full"):
-        raise InvalidInputError("kernel", kernel, "'auto' or 'full'")
+    if kernel not in ("auto", "full", "rk4"):
+        raise InvalidInputError("kernel", kernel, "'auto', 'full' or 'rk4'")
     rtol = lean.DEFAULT_RTOL if rtol is None else rtol
     if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
         raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
@@ -345,9 +374,14 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     if full_idx.size:
         sub = packed if full_idx.size == len(plist) else pack_compiled(
             [_unpack(packed, i) for i in full_idx])
-        g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs,
-                                         sub.jumps, sub.meal_reset, t_out, steps[full_idx],
-                                         int(cols[signal]), bool(keep_outputs))
+        if kernel == "rk4":
+            g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints,
+                                             sub.inputs, sub.jumps, sub.meal_reset, t_out, steps[full_idx],
+                                             int(cols[signal]), bool(keep_outputs))
+        else:
+            g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.seg_offset,
+                                                      sub.breakpoints, sub.inputs, sub.jumps, sub.meal_reset, t_out,
+                                                      float(rtol), int(cols[signal]), bool(keep_outputs))
         glucose[full_idx] = g
         status[full_idx] = st
     from .simulation import _labels
@@ -355,6 +389,6 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)
 
 
-__all__ = ["simulate_batch", "integrate_batch", "advance_batch", "advance_patient", "pack", "pack_compiled", "compile_scenarios", "prepare",
+__all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack", "pack_compiled", "compile_scenarios", "prepare",
            "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

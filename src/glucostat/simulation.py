@@ -206,13 +206,17 @@ def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs
 def _labels(plist: list[Patient]) -> list[str]:
     labels: list[str] = []
     taken: set[str] = set()
+    next_k: dict[str, int] = {}  # next suffix to try per base name (keeps large batches linear)
     for p in plist:
         # a preset with overrides is marked; patients named by their maker (cohorts) keep their name
         base = f"{p.name}*" if p.overrides and p.name in PRESETS else p.name
-        label, k = base, 2
-        while label in taken:
+        label, k = base, next_k.get(base, 2)
+        if label in taken:
             label = f"{base}#{k}"
-            k += 1
+            while label in taken:
+                k += 1
+                label = f"{base}#{k}"
+            next_k[base] = k + 1
         labels.append(label)
         taken.add(label)
     return labels

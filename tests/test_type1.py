@@ -226,3 +226,16 @@ def test_closed_loop_with_facchinetti_sensor():
     assert cl.results.ok
     ig = cl.results.get("Interstitial glucose [mg/dL]")
     assert np.nanmax(np.abs(cl.cgm_mg_dl[0] - np.interp(cl.control_time_min, cl.results.time_min, ig))) < 80
+
+
+def test_batched_therapy_derivation_matches_one_at_a_time():
+    """Cohort therapies come from one batch per test round; each patient gets what it gets alone."""
+    from glucostat.cohorts import generate_cohort
+    from glucostat.therapy import derive_therapies
+
+    c = generate_cohort("t1d-all", 6, seed=21)
+    together = derive_therapies(c.patients, meal_test_carbs_g=40.0)
+    for p, t in zip(c.patients, together):
+        alone = derive_therapy(p, meal_test_carbs_g=40.0)
+        assert abs(alone.basal_u_per_h - t.basal_u_per_h) <= 0.002
+        assert alone.carb_ratio_g_per_u == pytest.approx(t.carb_ratio_g_per_u, rel=5e-3)

@@ -109,14 +109,12 @@ class Cohort:
 
     def therapies(self, method: str = "meal-test") -> tuple[TherapyProfile, ...]:
         """Each patient's therapy by simulated basal and meal tests (group meal size and diet)."""
-        from .therapy import derive_therapy
+        from .therapy import derive_therapies
 
         groups = population()["groups"]
-        return tuple(
-            derive_therapy(p, method=method, meal_test_carbs_g=float(groups[g]["meal_test_carbs_g"]),
-                           daily_carbs_g=float(groups[g]["daily_carbs_g"]["value"]))
-            for p, g in zip(self.patients, self.groups)
-        )
+        return derive_therapies(self.patients, method=method,
+                                meal_test_carbs_g=[float(groups[g]["meal_test_carbs_g"]) for g in self.groups],
+                                daily_carbs_g=[float(groups[g]["daily_carbs_g"]["value"]) for g in self.groups])
 
     def table(self, therapies: "tuple[TherapyProfile, ...] | None" = None):
         """Per-patient table: group, body weight, drawn factors, and (if given) therapy with units."""

@@ -266,7 +266,7 @@ class Scenario(BaseModel):
         probability 0.3 (9.5, 15, 21.5 h; SD 30 min; 10 g, SD 5 g). Meals are eaten at
         ``eat_rate_g_per_min`` (simglucose: 5 g/min). The same seed gives the same days.
         """
-        from scipy.stats import truncnorm
+        from scipy.special import ndtr, ndtri
 
         _check_days(days)
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -284,8 +284,10 @@ class Scenario(BaseModel):
             day = []
             for k in range(6):
                 if rng.random() < prob[k]:
-                    t = float(np.round(truncnorm.rvs((lb[k] - mu[k]) / sd[k], (ub[k] - mu[k]) / sd[k], loc=mu[k],
-                                                     scale=sd[k], random_state=rng)))
+                    # truncated normal by inversion, consuming one uniform as scipy's truncnorm.rvs does
+                    u = rng.uniform(0.0, 1.0, size=1)[0]
+                    pa, pb = ndtr((lb[k] - mu[k]) / sd[k]), ndtr((ub[k] - mu[k]) / sd[k])
+                    t = float(np.round(mu[k] + sd[k] * ndtri(pa + u * (pb - pa))))
                     g = float(max(round(rng.normal(g_mu[k], g_sd[k])), 0))
                     if g > 0:
                         day.append((t, g))

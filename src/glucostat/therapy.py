@@ -19,6 +19,11 @@ bolus does not carry hypoglycaemia into the next meal. The total daily dose is
 24 x basal + daily carbohydrate / CIR; the correction factor is 1700/TDD
 (Davidson 2008).
 
+The tests are simulated in batches: every patient's trial fast (or trial meal) of one
+bisection round runs in one parallel call of :func:`glucostat.engine.simulate_batch`
+(:func:`derive_therapies`; a single patient is a batch of one), so deriving a cohort's
+therapies costs about as much as one patient's.
+
 ``method="davidson-2008"``: the rules of Davidson PC, Hebblewhite HR, Steed RD,
 Bode BW. Analysis of guidelines for basal-bolus insulin dosing: basal insulin,
 correction factor, and carbohydrate-to-insulin ratio. Endocr Pract
@@ -29,7 +34,6 @@ CIR = 2.8 x body weight [lb]/TDD [g/U].
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -52,52 +56,115 @@ MEAL_TEST_NADIR_FRACTION = 0.9
 MEAL_TEST_OBSERVE_MIN = 360.0
 
 
-def _quiet_simulate(patient, scenario, t_eval):
-    from .simulation import simulate
+#: Tolerance of the simulations behind the tests (the batch engine's; glucose within ~1e-4 mg/dL).
+SIMULATION_RTOL = 1e-7
 
-    with warnings.catch_warnings():
-        # trial doses that overshoot into hypoglycaemia may end early; they count as "too much"
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = simulate(patient, scenario, t_eval=t_eval)
-    g = np.asarray(res.get("Plasma glucose [mg/dL]"), dtype=float)
+
+def _glucose(patients: list[Patient], scenarios: list[Scenario], every_min: float) -> np.ndarray:
+    """Plasma glucose (N, n_out) [mg/dL] every ``every_min`` from 0, one scenario per patient, in one
+    parallel batch (:func:`glucostat.engine.simulate_batch`). A trial dose that drives glucose to zero
+    ends that simulation; its missing values count as 0 mg/dL ("too much")."""
+    from .engine import simulate_batch
+
+    g = simulate_batch(patients, scenarios, output_every_min=every_min, rtol=SIMULATION_RTOL).glucose_mg_dl
     return np.where(np.isfinite(g), g, 0.0)
 
 
-def _fasting_glucose_after(patient: Patient, rate_u_h: float, hours: float) -> float:
-    events = (InsulinInfusion(time=0.0, duration_min=hours * 60.0, rate_u_per_h=rate_u_h),) if rate_u_h > 0 else ()
-    return float(_quiet_simulate(patient, Scenario(events=events, duration_min=hours * 60.0), [hours * 60.0])[-1])
+def _fasting_glucose_after(patients: list[Patient], rates_u_h: np.ndarray, hours: float) -> np.ndarray:
+    scen = [Scenario(events=(InsulinInfusion(time=0.0, duration_min=hours * 60.0, rate_u_per_h=float(r)),)
+                     if r > 0 else (), duration_min=hours * 60.0) for r in rates_u_h]
+    return _glucose(patients, scen, hours * 60.0)[:, -1]
 
 
-def _bisect(too_much, lo: float, hi: float, tol: float) -> float:
-    """Largest dose in [lo, hi] (to ``tol``) that is not ``too_much`` (a monotone predicate)."""
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
-        if too_much(mid):
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
+def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24.0, max_rate_u_h: float = 10.0,
+                        tolerance_mg_dl: float = 1.0) -> np.ndarray:
+    """Basal rates [U/h] (N,) that bring each patient's fasting glucose to ``target_mg_dl`` after ``hours``.
+
+    Bisection per patient, all patients' trial fasts of one bisection round in one batch.
+    """
+    pats = [resolve(p) for p in patients]
+    if not 70 <= target_mg_dl <= 200:
+        raise InvalidInputError("target_mg_dl", target_mg_dl, "a number in [70, 200] mg/dL")
+    n = len(pats)
+    lo, hi = np.zeros(n), np.full(n, float(max_rate_u_h))
+    g_max = _fasting_glucose_after(pats, hi, hours)
+    if np.any(g_max > target_mg_dl):
+        i = int(np.argmax(g_max > target_mg_dl))
+        raise InvalidInputError("basal titration", f"{pats[i].name}: > {max_rate_u_h} U/h",
+                                "a patient whose fasting glucose a basal rate up to max_rate_u_h can bring to target")
+    rate = np.full(n, np.nan)
+    active = np.ones(n, dtype=bool)
+    for _ in range(40):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        mid = 0.5 * (lo[idx] + hi[idx])
+        g = _fasting_glucose_after([pats[i] for i in idx], mid, hours)
+        done = np.abs(g - target_mg_dl) < tolerance_mg_dl
+        rate[idx[done]] = mid[done]
+        active[idx[done]] = False
+        high = ~done & (g > target_mg_dl)
+        low = ~done & ~high
+        lo[idx[high]] = mid[high]
+        hi[idx[low]] = mid[low]
+    rate[active] = 0.5 * (lo[active] + hi[active])
+    return rate
 
 
 def titrate_basal(patient: Patient | str, target_mg_dl: float = 120.0, hours: float = 24.0,
                   max_rate_u_h: float = 10.0, tolerance_mg_dl: float = 1.0) -> float:
     """Basal rate [U/h] that brings fasting glucose to ``target_mg_dl`` after ``hours``."""
-    pat = resolve(patient)
-    if not 70 <= target_mg_dl <= 200:
-        raise InvalidInputError("target_mg_dl", target_mg_dl, "a number in [70, 200] mg/dL")
-    lo, hi = 0.0, max_rate_u_h
-    if _fasting_glucose_after(pat, hi, hours) > target_mg_dl:
-        raise InvalidInputError("basal titration", f"> {max_rate_u_h} U/h", "a patient whose fasting glucose a basal "
-                                "rate up to max_rate_u_h can bring to target")
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        g = _fasting_glucose_after(pat, mid, hours)
-        if abs(g - target_mg_dl) < tolerance_mg_dl:
-            return mid
-        if g > target_mg_dl:
-            lo = mid
-        else:
-            hi = mid
+    return float(titrate_basal_batch([patient], target_mg_dl, hours, max_rate_u_h, tolerance_mg_dl)[0])
+
+
+def meal_test_bolus_batch(patients, basal_u_per_h, carbs_g, max_bolus_u=None) -> np.ndarray:
+    """Meal boluses [U] (N,) by simulated meal tests (King & Armstrong 2007), as :func:`meal_test_bolus`.
+
+    Bisection per patient to 0.01 U, all patients' trial meals of one round in one batch.
+    """
+    pats = [resolve(p) for p in patients]
+    n = len(pats)
+    basal = np.broadcast_to(np.asarray(basal_u_per_h, dtype=float), (n,))
+    carbs = np.broadcast_to(np.asarray(carbs_g, dtype=float), (n,))
+    for c in carbs:
+        if not (math.isfinite(c) and 5.0 <= c <= 200.0):
+            raise InvalidInputError("carbs_g", float(c), "a number in [5, 200] g")
+    for b in basal:
+        if not (math.isfinite(b) and 0.0 < b <= 20.0):
+            raise InvalidInputError("basal_u_per_h", float(b), "a number in (0, 20] U/h")
+    t0 = 60.0
+    end = t0 + MEAL_TEST_OBSERVE_MIN
+    t_eval = np.arange(0.0, end + 0.5, 5.0)
+    window = (t_eval >= t0 + MEAL_TEST_WINDOW_MIN[0]) & (t_eval <= t0 + MEAL_TEST_WINDOW_MIN[1])
+    after = t_eval >= t0
+    pre_col = np.flatnonzero(t_eval <= t0)[-1]
+
+    def too_much(idx: np.ndarray, units: np.ndarray) -> np.ndarray:
+        scen = []
+        for i, u in zip(idx, units):
+            events = (InsulinInfusion(time=0.0, duration_min=end, rate_u_per_h=float(basal[i])),
+                      Meal(time=t0, carbs_g=float(carbs[i]), duration_min=15.0))
+            if u > 0:
+                events += (InsulinBolus(time=t0, units=float(u)),)
+            scen.append(Scenario(events=events, duration_min=end))
+        g = _glucose([pats[i] for i in idx], scen, 5.0)
+        pre = g[:, pre_col]
+        nadir = g[:, after].min(axis=1)
+        return (g[:, window].mean(axis=1) < pre) | (nadir < MEAL_TEST_HYPO_MG_DL) | (
+            nadir < MEAL_TEST_NADIR_FRACTION * pre)
+
+    hi_default = carbs / 2.0  # CIR >= 2 g/U
+    hi = np.minimum(hi_default if max_bolus_u is None else np.broadcast_to(float(max_bolus_u), (n,)), 100.0)
+    lo = np.zeros(n)
+    hi = hi.astype(float).copy()
+    while True:
+        idx = np.flatnonzero(hi - lo > 0.01)
+        if idx.size == 0:
+            break
+        mid = 0.5 * (lo[idx] + hi[idx])
+        over = too_much(idx, mid)
+        hi[idx[over]] = mid[over]
+        lo[idx[~over]] = mid[~over]
     return 0.5 * (lo + hi)
 
 
@@ -111,28 +178,54 @@ def meal_test_bolus(patient: Patient | str, basal_u_per_h: float, carbs_g: float
     6 h after the meal falls below 90 % of pre-meal or below 70 mg/dL. Only
     measurable glucose is used.
     """
-    pat = resolve(patient)
-    if not (math.isfinite(carbs_g) and 5.0 <= carbs_g <= 200.0):
-        raise InvalidInputError("carbs_g", carbs_g, "a number in [5, 200] g")
-    if not (math.isfinite(basal_u_per_h) and 0.0 < basal_u_per_h <= 20.0):
-        raise InvalidInputError("basal_u_per_h", basal_u_per_h, "a number in (0, 20] U/h")
-    t0 = 60.0
-    end = t0 + MEAL_TEST_OBSERVE_MIN
-    t_eval = np.arange(0.0, end + 0.5, 5.0)
-    window = (t_eval >= t0 + MEAL_TEST_WINDOW_MIN[0]) & (t_eval <= t0 + MEAL_TEST_WINDOW_MIN[1])
-    after = t_eval >= t0
-    base = (InsulinInfusion(time=0.0, duration_min=end, rate_u_per_h=basal_u_per_h),
-            Meal(time=t0, carbs_g=carbs_g, duration_min=15.0))
+    return float(meal_test_bolus_batch([patient], basal_u_per_h, carbs_g, max_bolus_u)[0])
 
-    def too_much(units: float) -> bool:
-        events = base + ((InsulinBolus(time=t0, units=units),) if units > 0 else ())
-        g = _quiet_simulate(pat, Scenario(events=events, duration_min=end), t_eval)
-        pre = g[t_eval <= t0][-1]
-        nadir = g[after].min()
-        return bool(g[window].mean() < pre or nadir < MEAL_TEST_HYPO_MG_DL or nadir < MEAL_TEST_NADIR_FRACTION * pre)
 
-    hi = carbs_g / 2.0 if max_bolus_u is None else max_bolus_u  # CIR >= 2 g/U
-    return _bisect(too_much, 0.0, min(hi, 100.0), tol=0.01)
+def derive_therapies(patients, target_mg_dl: float = 120.0, method: str = "meal-test", meal_test_carbs_g=None,
+                     daily_carbs_g=200.0) -> tuple[TherapyProfile, ...]:
+    """:func:`derive_therapy` for many patients, each test round simulated as one parallel batch.
+
+    ``meal_test_carbs_g`` and ``daily_carbs_g`` are one value for all or one per patient.
+    """
+    pats = [resolve(p) for p in patients]
+    n = len(pats)
+    if method not in METHODS:
+        raise InvalidInputError("method", method, f"one of {', '.join(METHODS)}")
+    daily = np.broadcast_to(np.asarray(daily_carbs_g, dtype=float), (n,))
+    for d in daily:
+        if not (math.isfinite(d) and 20.0 <= d <= 600.0):
+            raise InvalidInputError("daily_carbs_g", float(d), "a number in [20, 600] g/day")
+    basal = titrate_basal_batch(pats, target_mg_dl)
+    if np.any(basal <= 0):
+        i = int(np.argmax(basal <= 0))
+        raise InvalidInputError("basal titration", f"{pats[i].name}: {basal[i]}",
+                                "a positive basal rate (patient without insulin need?)")
+    if method == "davidson-2008":
+        tdd = 24.0 * basal / BASAL_FRACTION_OF_TDD
+        cir = CIR_RULE * np.array([p.body_weight_kg for p in pats]) * LB_PER_KG / tdd
+        notes = [{"method": "basal test + Davidson 2008 rules"} for _ in pats]
+    else:
+        if meal_test_carbs_g is None:
+            carbs = np.array([min(50.0, round(p.body_weight_kg)) for p in pats], dtype=float)
+        else:
+            carbs = np.broadcast_to(np.asarray(meal_test_carbs_g, dtype=float), (n,)).copy()
+        bolus = meal_test_bolus_batch(pats, basal, carbs)
+        if np.any(bolus < 0.02):
+            i = int(np.argmax(bolus < 0.02))
+            raise InvalidInputError("meal test", f"{pats[i].name}: {bolus[i]}", "a patient whose test meal needs a bolus")
+        cir = carbs / bolus
+        tdd = 24.0 * basal + daily / cir
+        notes = [{"method": "basal test + meal test (King & Armstrong 2007) + CF 1700/TDD",
+                  "meal test carbohydrate [g]": float(carbs[i]), "meal test bolus [U]": float(bolus[i]),
+                  "daily carbohydrate [g]": float(daily[i])} for i in range(n)]
+    return tuple(TherapyProfile(
+        basal_u_per_h=round(float(basal[i]), 3),
+        carb_ratio_g_per_u=float(cir[i]),
+        correction_factor_mg_dl_per_u=float(CF_RULE / tdd[i]),
+        target_mg_dl=target_mg_dl,
+        notes={"total daily dose [U]": float(tdd[i]), "basal share of TDD [%]": float(100.0 * 24.0 * basal[i] / tdd[i]),
+               **notes[i]},
+    ) for i in range(n))
 
 
 def derive_therapy(patient: Patient | str, target_mg_dl: float = 120.0, method: str = "meal-test",
@@ -143,36 +236,7 @@ def derive_therapy(patient: Patient | str, target_mg_dl: float = 120.0, method: 
     ``daily_carbs_g`` (the patient's usual daily carbohydrate) turns the carb ratio into
     a total daily dose for the correction factor 1700/TDD.
     """
-    pat = resolve(patient)
-    if method not in METHODS:
-        raise InvalidInputError("method", method, f"one of {', '.join(METHODS)}")
-    if not (math.isfinite(daily_carbs_g) and 20.0 <= daily_carbs_g <= 600.0):
-        raise InvalidInputError("daily_carbs_g", daily_carbs_g, "a number in [20, 600] g/day")
-    basal = titrate_basal(pat, target_mg_dl)
-    if basal <= 0:
-        raise InvalidInputError("basal titration", basal, "a positive basal rate (patient without insulin need?)")
-    if method == "davidson-2008":
-        tdd = 24.0 * basal / BASAL_FRACTION_OF_TDD
-        cir = CIR_RULE * pat.body_weight_kg * LB_PER_KG / tdd
-        notes = {"method": "basal test + Davidson 2008 rules"}
-    else:
-        carbs = meal_test_carbs_g if meal_test_carbs_g is not None else min(50.0, round(pat.body_weight_kg))
-        bolus = meal_test_bolus(pat, basal, carbs)
-        if bolus < 0.02:
-            raise InvalidInputError("meal test", bolus, "a patient whose test meal needs a bolus")
-        cir = carbs / bolus
-        tdd = 24.0 * basal + daily_carbs_g / cir
-        notes = {"method": "basal test + meal test (King & Armstrong 2007) + CF 1700/TDD",
-                 "meal test carbohydrate [g]": carbs, "meal test bolus [U]": bolus,
-                 "daily carbohydrate [g]": daily_carbs_g}
-    notes = {"total daily dose [U]": tdd, "basal share of TDD [%]": 100.0 * 24.0 * basal / tdd, **notes}
-    return TherapyProfile(
-        basal_u_per_h=round(basal, 3),
-        carb_ratio_g_per_u=cir,
-        correction_factor_mg_dl_per_u=CF_RULE / tdd,
-        target_mg_dl=target_mg_dl,
-        notes=notes,
-    )
+    return derive_therapies([patient], target_mg_dl, method, meal_test_carbs_g, daily_carbs_g)[0]
 
 
 def therapy_from_values(basal_u_per_h: float, carb_ratio_g_per_u: float, correction_factor_mg_dl_per_u: float,
@@ -182,4 +246,5 @@ def therapy_from_values(basal_u_per_h: float, carb_ratio_g_per_u: float, correct
                           float(target_mg_dl))
 
 
-__all__ = ["derive_therapy", "meal_test_bolus", "titrate_basal", "therapy_from_values", "METHODS"]
+__all__ = ["derive_therapy", "derive_therapies", "meal_test_bolus", "meal_test_bolus_batch", "titrate_basal",
+           "titrate_basal_batch", "therapy_from_values", "METHODS"]

@@ -39,8 +39,28 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .errors import InvalidInputError
+
+
+@njit(cache=True)
+def _ar1(w, pacf):
+    """Breton & Kovatchev 2008 sensor-error recursion: e0 = w0, e_k = pacf (e_{k-1} + w_k)."""
+    e = np.empty(w.shape[0])
+    e[0] = w[0]
+    for k in range(1, w.shape[0]):
+        e[k] = pacf * (e[k - 1] + w[k])
+    return e
+
+
+@njit(cache=True)
+def _ar2(w, a1, a2):
+    """Facchinetti 2014 AR(2) noise: x0 = x1 = 0, x_k = a1 x_{k-1} + a2 x_{k-2} + w_k."""
+    x = np.zeros(w.shape[0])
+    for k in range(2, w.shape[0]):
+        x[k] = a1 * x[k - 1] + a2 * x[k - 2] + w[k]
+    return x
 
 
 @dataclass(frozen=True)
@@ -92,11 +112,7 @@ class CGM:
         if self.error_model == "facchinetti-2014":
             return self._facchinetti_offset(times_min, rng)
         n = int(math.ceil((times_min.max() - times_min.min()) / self.noise_step_min)) + 2
-        e = np.empty(n)
-        w = rng.standard_normal(n)
-        e[0] = w[0]
-        for k in range(1, n):
-            e[k] = self.pacf * (e[k - 1] + w[k])
+        e = _ar1(rng.standard_normal(n), self.pacf)
         eps = self.xi + self.lam * np.sinh((e - self.gamma) / self.delta)
         grid = times_min.min() + self.noise_step_min * np.arange(n)
         return np.interp(times_min, grid, eps)
@@ -107,11 +123,8 @@ class CGM:
         burn = 200
         n = int(math.ceil((times_min.max() - times_min.min()) / step)) + 2
         w = rng.standard_normal((2, n + burn)) * np.sqrt([[f["v_var"]], [f["cc_var"]]])
-        v = np.zeros(n + burn)
-        cc = np.zeros(n + burn)
-        for k in range(2, n + burn):
-            v[k] = f["v_a1"] * v[k - 1] + f["v_a2"] * v[k - 2] + w[0, k]
-            cc[k] = f["cc_a1"] * cc[k - 1] + f["cc_a2"] * cc[k - 2] + w[1, k]
+        v = _ar2(w[0], f["v_a1"], f["v_a2"])
+        cc = _ar2(w[1], f["cc_a1"], f["cc_a2"])
         grid = times_min.min() + step * np.arange(n)
         noise = np.interp(times_min, grid, v[burn:] + cc[burn:])
         td = self._days_since_calibration(times_min)

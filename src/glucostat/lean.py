@@ -647,12 +647,13 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
                         _hermite(t, h, t_out[j_out], y, F[0], y_new, r, p, status, out, j_out, out_row)
                         j_out += 1
                 clipped = _accept(y_new, y, status, fail_time, t_new, rtol)
-                if have_f_new and not clipped:
-                    for m in range(n):
-                        F[0, m] = r[m]  # f(y_new), computed for the interpolation check
-                else:
-                    rhs_block(y, u, p, meal, F[0])
-                linear_part(y, p, J[0])
+                if not last:  # at a stop, F[0] and J[0] are recomputed after the stop's jumps and inputs
+                    if have_f_new and not clipped:
+                        for m in range(n):
+                            F[0, m] = r[m]  # f(y_new), computed for the interpolation check
+                    else:
+                        rhs_block(y, u, p, meal, F[0])
+                    linear_part(y, p, J[0])
                 if not last:
                     while j_out < n_out and t_out[j_out] <= t_new + 1e-9:
                         _record(y, p, status, out, j_out, out_row)

@@ -83,6 +83,13 @@ def _rk4_step(t, y, u, p, h, k1, k2, k3, k4, tmp, out):
         y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
 
 
+@njit(cache=True)
+def _batch_records(n_pat, n_out, keep_outputs):
+    """Glucose (N, n_out) and outputs (N or 0, n_out, N_OUTPUTS) filled with NaN; status (N,) zeros."""
+    return (np.full((n_pat, n_out), np.nan), np.full((n_pat if keep_outputs else 0, n_out, N_OUTPUTS), np.nan),
+            np.zeros(n_pat, dtype=np.int64))
+
+
 @njit(cache=True, parallel=True)
 def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_reset, t_out, steps_min, glucose_col,
                     keep_outputs):
@@ -96,9 +103,7 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
     """
     n_pat = y0.shape[0]
     n_out = t_out.shape[0]
-    glucose = np.full((n_pat, n_out), np.nan)
-    outputs = np.full((n_pat if keep_outputs else 0, n_out, N_OUTPUTS), np.nan)
-    status = np.zeros(n_pat, dtype=np.int64)
+    glucose, outputs, status = _batch_records(n_pat, n_out, keep_outputs)
     for i in prange(n_pat):
         y = y0[i].copy()
         p = params[i]
@@ -130,9 +135,7 @@ def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jumps,
     :func:`glucostat.solver.integrate` (tolerances ``rtol`` = atol) instead of fixed RK4 steps."""
     n_pat = y0.shape[0]
     n_out = t_out.shape[0]
-    glucose = np.full((n_pat, n_out), np.nan)
-    outputs = np.full((n_pat if keep_outputs else 0, n_out, N_OUTPUTS), np.nan)
-    status = np.zeros(n_pat, dtype=np.int64)
+    glucose, outputs, status = _batch_records(n_pat, n_out, keep_outputs)
     for i in prange(n_pat):
         s0 = seg_offset[i]
         s1 = seg_offset[i + 1]

@@ -60,28 +60,13 @@ MAX_STEP_MIN = 30.0
 MAX_STEPS_PER_DAY = 200_000
 
 
-class L(IntEnum):
-    """Lean state layout (rows of a block)."""
-
-    stomach_solid = 0
-    stomach_liquid = 1
-    gut = 2
-    plasma_glucose = 3
-    tissue_glucose = 4
-    liver_insulin = 5
-    plasma_insulin = 6
-    insulin_signal_1 = 7
-    insulin_signal_liver = 8
-    remote_insulin = 9
-    sc_insulin_1 = 10
-    sc_insulin_2 = 11
-    interstitial_glucose = 12
-    regular_insulin_1 = 13
-    regular_insulin_2 = 14
-    glargine_depot = 15
-    glargine_tissue = 16
-    degludec_depot = 17
-    degludec_tissue = 18
+#: The lean states, in block-row order; each is the full model's state of the same name (:class:`S`).
+LEAN_STATES = ("stomach_solid", "stomach_liquid", "gut", "plasma_glucose", "tissue_glucose", "liver_insulin",
+               "plasma_insulin", "insulin_signal_1", "insulin_signal_liver", "remote_insulin", "sc_insulin_1",
+               "sc_insulin_2", "interstitial_glucose", "regular_insulin_1", "regular_insulin_2", "glargine_depot",
+               "glargine_tissue", "degludec_depot", "degludec_tissue")
+#: Lean state layout (rows of a block).
+L = IntEnum("L", {name: i for i, name in enumerate(LEAN_STATES)})
 
 
 #: Full-model state of each lean state.
@@ -395,6 +380,13 @@ assert np.allclose(_BSTAR.sum(axis=1), _B)
 _ERR_EXPONENT = -0.25
 
 
+@njit(cache=True, inline="always")
+def _depot_rates(p, l):
+    """Lane ``l``'s subcutaneous rate constants: kd, ka1, ka2, k_regular, k_glargine, k_degludec, k_transit."""
+    return (p[LP.kd * W + l], p[LP.ka1 * W + l], p[LP.ka2 * W + l], p[LP.k_regular * W + l],
+            p[LP.k_glargine * W + l], p[LP.k_degludec * W + l], p[LP.k_long_transit * W + l])
+
+
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
 def linear_part(z, p, fi):
     """The linear (stiff) part of :func:`rhs_block`, treated implicitly; written on every row.
@@ -408,13 +400,7 @@ def linear_part(z, p, fi):
     -1.3/min) is what limits explicit methods to ~3-min steps (docs/architecture.md).
     """
     for l in range(W):
-        kd = p[LP.kd * W + l]
-        ka1 = p[LP.ka1 * W + l]
-        ka2 = p[LP.ka2 * W + l]
-        kr = p[LP.k_regular * W + l]
-        kg = p[LP.k_glargine * W + l]
-        kdg = p[LP.k_degludec * W + l]
-        klt = p[LP.k_long_transit * W + l]
+        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
         s1 = z[L.sc_insulin_1 * W + l]
         s2 = z[L.sc_insulin_2 * W + l]
         r1 = z[L.regular_insulin_1 * W + l]
@@ -466,13 +452,7 @@ def solve_linear(r, p, c, z):
     plasma/tissue glucose (2x2), the sensor, the gut; the liquid stomach is explicit (z = r).
     """
     for l in range(W):
-        kd = p[LP.kd * W + l]
-        ka1 = p[LP.ka1 * W + l]
-        ka2 = p[LP.ka2 * W + l]
-        kr = p[LP.k_regular * W + l]
-        kg = p[LP.k_glargine * W + l]
-        kdg = p[LP.k_degludec * W + l]
-        klt = p[LP.k_long_transit * W + l]
+        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
         s1 = r[L.sc_insulin_1 * W + l] / (1.0 + c * (kd + ka1))
         s2 = (r[L.sc_insulin_2 * W + l] + c * kd * s1) / (1.0 + c * ka2)
         r1 = r[L.regular_insulin_1 * W + l] / (1.0 + c * kr)
@@ -674,20 +654,24 @@ def _record(y, p, status, out, j, row):
             out[l, j] = y[row * W + l] / p[LP.VG * W + l]
 
 
+@njit(cache=True, inline="always")
+def _hermite_basis(th):
+    """Cubic Hermite basis at th in [0, 1]: weights of y0, h f0, y1, h f1 (Hairer et al. II.6)."""
+    return ((1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th), th * (1.0 - th) * (1.0 - th), th * th * (3.0 - 2.0 * th),
+            th * th * (th - 1.0))
+
+
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _interpolation_ok(t, h, t_out, j, t_new, y, F, y_new, f_new, status, row, rtol):
     """Whether the dense output of state ``row`` at the outputs inside [t, t_new) agrees with the
     cubic Hermite interpolant (from y, F[0], y_new, f_new; Hairer et al. II.6) within
-    INTERPOLATION_TOL_FACTOR rtol (scale + |y|) in every live lane. Two interpolants of different construction that
-    agree are both close to the solution; after an impulse (an IV bolus) a long step can
+    INTERPOLATION_TOL_FACTOR rtol (scale + |y|) in every live lane. Two interpolants of
+    different construction that agree are both close to the solution; after an impulse (an IV bolus) a long step can
     integrate the fast transient accurately to its end yet be too long to interpolate."""
     scale = ERROR_SCALE[row]
     while j < t_out.shape[0] and t_out[j] < t_new - 1e-9:
         th = (t_out[j] - t) / h
-        h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
-        h10 = th * (1.0 - th) * (1.0 - th)
-        h01 = th * th * (3.0 - 2.0 * th)
-        h11 = th * th * (th - 1.0)
+        h00, h10, h01, h11 = _hermite_basis(th)
         for l in range(W):
             if status[l] == STATUS_OK:
                 m = row * W + l
@@ -704,11 +688,7 @@ def _interpolation_ok(t, h, t_out, j, t_new, y, F, y_new, f_new, status, row, rt
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _hermite(t, h, t_o, y0, f0, y1, f1, p, status, out, j, row):
     """Cubic Hermite interpolation of state ``row`` at ``t_o`` in the step [t, t + h] (Hairer et al. II.6)."""
-    th = (t_o - t) / h
-    h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
-    h10 = th * (1.0 - th) * (1.0 - th)
-    h01 = th * th * (3.0 - 2.0 * th)
-    h11 = th * th * (th - 1.0)
+    h00, h10, h01, h11 = _hermite_basis((t_o - t) / h)
     for l in range(W):
         if status[l] == STATUS_OK:
             m = row * W + l

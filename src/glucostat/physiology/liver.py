@@ -92,9 +92,21 @@ def glucagon_action(h, hb, f2):
 # --------------------------------------------------------------------------- glycogen and GNG
 @njit(cache=True)
 def _hill(x, k, n):
+    """``x^n / (x^n + k^n)`` (0 for x <= 0); integer n in 1-4 by multiplication instead of pow()."""
     if x <= 0.0:
         return 0.0
-    r = (k / x) ** n
+    q = k / x
+    if n == 2.0:
+        r = q * q
+    elif n == 4.0:
+        q2 = q * q
+        r = q2 * q2
+    elif n == 1.0:
+        r = q
+    elif n == 3.0:
+        r = q * q * q
+    else:
+        r = q ** n
     return 1.0 / (1.0 + r)
 
 

@@ -19,8 +19,8 @@ from numba import njit
 #: Shape exponents of the raised-cosine pulses ((1 + cos)/2)^n: n = 29 gives the nocturnal
 #: surge a standard deviation of about 60 min over the day; n = 8 gives daytime pulses of
 #: about 1/14 of their interval (about 13 min at 3 h) (glucostat design).
-_N_NIGHT = 29.0
-_N_PULSE = 8.0
+_N_NIGHT = 29  # integers: x ** n compiles to repeated multiplication (llvm.powi), not pow()
+_N_PULSE = 8
 
 
 def _raised_cosine_mean(n):

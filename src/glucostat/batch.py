@@ -317,7 +317,7 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
             pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
         if k == n_ctrl - 1:
             break
-        h, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
+        h, _, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
                                   inputs, jumps, meal_reset, ptr, add_u, pulse_u, t0 + pulse_min, rtol, st, ft, ws,
                                   no_out_t, 0, no_out, 0)
     for l in range(W):

@@ -538,7 +538,8 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
     of each live lane in ``out`` (W, n_out): exact at step ends (after the jumps at a
     breakpoint), cubic Hermite between them, so steps need not stop at output times; a step
     whose Hermite values disagree with the method's own 3rd-order dense output (``_BSTAR``)
-    beyond the tolerance is retried shorter (:func:`_interpolation_ok`). Returns (proposed next step [min], next j_out).
+    beyond the tolerance is retried shorter (:func:`_interpolation_ok`). Returns (proposed next step [min], next
+    j_out, step attempts).
     """
     n = NL * W
     F, J, y_stage, r, y_new, err, u = ws
@@ -611,7 +612,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
                     if status[l] == STATUS_OK:
                         status[l] = code
                         fail_time[l] = t
-                return h_proposed, j_out
+                return h_proposed, j_out, steps
             if e <= 1.0:
                 t_new = t_stop if last else t + h
                 have_f_new = False
@@ -644,7 +645,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
             else:
                 h = h * max(0.2, 0.9 * e ** _ERR_EXPONENT)
             h = min(h, MAX_STEP_MIN)
-    return h, j_out
+    return h, j_out, steps
 
 
 @njit(cache=True, inline="always")
@@ -740,7 +741,8 @@ def _accept(y_new, y, status, fail_time, t, rtol):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out, signal_row, rtol):
-    """Open loop for ``nb`` blocks: glucose (nb, W, n_out) [mg/dL], status and failure time (nb, W).
+    """Open loop for ``nb`` blocks: glucose (nb, W, n_out) [mg/dL], status and failure time (nb, W), and
+    the step attempts of each block (nb,).
 
     ``y0`` (nb, NL*W), ``params`` (nb, NLP*W), ``meal0`` (nb, W) meal sizes, ``lane_pat``
     (nb, W) the patient of each lane in the packed scenarios (as :func:`glucostat.engine.
@@ -751,10 +753,11 @@ def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps
     glucose = np.full((nb, W, n_out), np.nan)
     status = np.zeros((nb, W), dtype=np.int64)
     fail_time = np.full((nb, W), np.nan)
+    n_steps = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
-        _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out, signal_row,
-                         rtol, glucose, status, fail_time)
-    return glucose, status, fail_time
+        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out,
+                                      signal_row, rtol, glucose, status, fail_time)
+    return glucose, status, fail_time, n_steps
 
 
 @njit(cache=True, error_model="numpy")
@@ -769,9 +772,10 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, ju
         _set_meal(meal_size[l], p, meal, l)
     zeros = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
-    advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], seg_offset, bps, inputs, jumps,
-                  reset, ptr, zeros, zeros, -1.0, rtol, status[b], fail_time[b], workspace(), t_out, 0, glucose[b],
-                  signal_row)
+    _, _, steps = advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], seg_offset, bps, inputs,
+                                jumps, reset, ptr, zeros, zeros, -1.0, rtol, status[b], fail_time[b], workspace(), t_out,
+                                0, glucose[b], signal_row)
+    return steps
 
 
 # --------------------------------------------------------------------------- packing
@@ -801,7 +805,7 @@ def run_open_loop(y0, params, packed, patients, t_out, signal: str = "plasma", r
     n = len(patients)
     ys, lp, meal0, lane_pat = pack_blocks(y0, params, patients)
     row = int(L.plasma_glucose if signal == "plasma" else L.interstitial_glucose)
-    g, st, ft = integrate_blocks(ys, lp, meal0, lane_pat, packed.seg_offset, packed.breakpoints, packed.inputs,
+    g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, packed.seg_offset, packed.breakpoints, packed.inputs,
                                  packed.jumps, packed.meal_reset, np.asarray(t_out, float), row, float(rtol))
     return g.reshape(-1, g.shape[2])[:n], st.reshape(-1)[:n], ft.reshape(-1)[:n]
 

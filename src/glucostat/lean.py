@@ -443,24 +443,72 @@ def linear_part(z, p, fi):
         fi[L.interstitial_glucose * W + l] = -p[LP.ksc * W + l] * (z[L.interstitial_glucose * W + l] - gp)
 
 
+#: Rows of the per-step factors of the implicit solve (:func:`solve_factors`).
+_Q_SC1, _Q_SC2, _Q_REG, _Q_GLA, _Q_DEG, _Q_LT, _Q_I11, _Q_I12, _Q_I21, _Q_I22, _Q_KI, _Q_P2U, _Q_G11, _Q_G12, \
+    _Q_G21, _Q_G22, _Q_ABS, _Q_GRI, _Q_SEN = range(19)
+NQ = 19
+
+
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
-def solve_linear(r, p, c, z):
+def solve_factors(p, c, q):
+    """The reciprocals and 2x2 inverses :func:`solve_linear` needs for ``c`` = h gamma, once per step
+    (every stage of an ESDIRK step shares gamma), so that the five stage solves only multiply."""
+    for l in range(W):
+        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
+        q[_Q_SC1 * W + l] = 1.0 / (1.0 + c * (kd + ka1))
+        q[_Q_SC2 * W + l] = 1.0 / (1.0 + c * ka2)
+        q[_Q_REG * W + l] = 1.0 / (1.0 + c * kr)
+        q[_Q_GLA * W + l] = 1.0 / (1.0 + c * kg)
+        q[_Q_DEG * W + l] = 1.0 / (1.0 + c * kdg)
+        q[_Q_LT * W + l] = 1.0 / (1.0 + c * klt)
+        m1 = p[LP.m1 * W + l]
+        m2 = p[LP.m2 * W + l]
+        a11 = 1.0 + c * (m1 + p[LP.m3 * W + l])
+        a12 = -c * m2
+        a21 = -c * m1
+        a22 = 1.0 + c * (m2 + p[LP.m4 * W + l])
+        det = a11 * a22 - a12 * a21
+        q[_Q_I11 * W + l] = a22 / det
+        q[_Q_I12 * W + l] = -a12 / det
+        q[_Q_I21 * W + l] = -a21 / det
+        q[_Q_I22 * W + l] = a11 / det
+        q[_Q_KI * W + l] = 1.0 / (1.0 + c * p[LP.ki * W + l])
+        q[_Q_P2U * W + l] = 1.0 / (1.0 + c * p[LP.p2U * W + l])
+        k1 = p[LP.k1 * W + l]
+        k2 = p[LP.k2 * W + l]
+        b11 = 1.0 + c * k1
+        b12 = -c * k2
+        b21 = -c * k1
+        b22 = 1.0 + c * k2
+        det2 = b11 * b22 - b12 * b21
+        q[_Q_G11 * W + l] = b22 / det2
+        q[_Q_G12 * W + l] = -b12 / det2
+        q[_Q_G21 * W + l] = -b21 / det2
+        q[_Q_G22 * W + l] = b11 / det2
+        q[_Q_ABS * W + l] = 1.0 / (1.0 + c * p[LP.kabs * W + l])
+        q[_Q_GRI * W + l] = 1.0 / (1.0 + c * p[LP.kgri * W + l])
+        q[_Q_SEN * W + l] = 1.0 / (1.0 + c * p[LP.ksc * W + l])
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def solve_linear(r, p, c, q, z):
     """``z = (I - c J)^-1 r`` with J the matrix of :func:`linear_part` (an implicit stage).
 
     J is block lower-triangular along the cascade, so the solve is a substitution: each
     depot, then liver/plasma insulin (a 2x2 system with the depots' appearance), the signals,
     plasma/tissue glucose (2x2), the sensor, the gut; the liquid stomach is explicit (z = r).
+    ``q`` holds the factors of :func:`solve_factors` for the same ``c``.
     """
     for l in range(W):
         kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
-        s1 = r[L.sc_insulin_1 * W + l] / (1.0 + c * (kd + ka1))
-        s2 = (r[L.sc_insulin_2 * W + l] + c * kd * s1) / (1.0 + c * ka2)
-        r1 = r[L.regular_insulin_1 * W + l] / (1.0 + c * kr)
-        r2 = (r[L.regular_insulin_2 * W + l] + c * 0.9 * kr * r1) / (1.0 + c * kr)
-        g1 = r[L.glargine_depot * W + l] / (1.0 + c * kg)
-        g2 = (r[L.glargine_tissue * W + l] + c * kg * g1) / (1.0 + c * klt)
-        d1 = r[L.degludec_depot * W + l] / (1.0 + c * kdg)
-        d2 = (r[L.degludec_tissue * W + l] + c * kdg * d1) / (1.0 + c * klt)
+        s1 = r[L.sc_insulin_1 * W + l] * q[_Q_SC1 * W + l]
+        s2 = (r[L.sc_insulin_2 * W + l] + c * kd * s1) * q[_Q_SC2 * W + l]
+        r1 = r[L.regular_insulin_1 * W + l] * q[_Q_REG * W + l]
+        r2 = (r[L.regular_insulin_2 * W + l] + c * 0.9 * kr * r1) * q[_Q_REG * W + l]
+        g1 = r[L.glargine_depot * W + l] * q[_Q_GLA * W + l]
+        g2 = (r[L.glargine_tissue * W + l] + c * kg * g1) * q[_Q_LT * W + l]
+        d1 = r[L.degludec_depot * W + l] * q[_Q_DEG * W + l]
+        d2 = (r[L.degludec_tissue * W + l] + c * kdg * d1) * q[_Q_LT * W + l]
         z[L.sc_insulin_1 * W + l] = s1
         z[L.sc_insulin_2 * W + l] = s2
         z[L.regular_insulin_1 * W + l] = r1
@@ -470,52 +518,38 @@ def solve_linear(r, p, c, z):
         z[L.degludec_depot * W + l] = d1
         z[L.degludec_tissue * W + l] = d2
         appearance = ka1 * s1 + ka2 * s2 + 0.1 * kr * r1 + kr * r2 + klt * (g2 + d2)
-        m1 = p[LP.m1 * W + l]
-        m2 = p[LP.m2 * W + l]
-        a11 = 1.0 + c * (m1 + p[LP.m3 * W + l])
-        a12 = -c * m2
-        a21 = -c * m1
-        a22 = 1.0 + c * (m2 + p[LP.m4 * W + l])
-        det = a11 * a22 - a12 * a21
         q1 = r[L.liver_insulin * W + l]
         q2 = r[L.plasma_insulin * W + l] + c * appearance
-        ip = (a11 * q2 - a21 * q1) / det
-        z[L.liver_insulin * W + l] = (a22 * q1 - a12 * q2) / det
+        ip = q[_Q_I21 * W + l] * q1 + q[_Q_I22 * W + l] * q2
+        z[L.liver_insulin * W + l] = q[_Q_I11 * W + l] * q1 + q[_Q_I12 * W + l] * q2
         z[L.plasma_insulin * W + l] = ip
         ins = ip * p[LP.inv_VI * W + l]
         ki = p[LP.ki * W + l]
-        p2u = p[LP.p2U * W + l]
-        i1 = (r[L.insulin_signal_1 * W + l] + c * ki * ins) / (1.0 + c * ki)
+        i1 = (r[L.insulin_signal_1 * W + l] + c * ki * ins) * q[_Q_KI * W + l]
         z[L.insulin_signal_1 * W + l] = i1
-        z[L.insulin_signal_liver * W + l] = (r[L.insulin_signal_liver * W + l] + c * ki * i1) / (1.0 + c * ki)
-        z[L.remote_insulin * W + l] = (r[L.remote_insulin * W + l] + c * p2u * ins) / (1.0 + c * p2u)
-        k1 = p[LP.k1 * W + l]
-        k2 = p[LP.k2 * W + l]
-        b11 = 1.0 + c * k1
-        b12 = -c * k2
-        b21 = -c * k1
-        b22 = 1.0 + c * k2
-        det2 = b11 * b22 - b12 * b21
+        z[L.insulin_signal_liver * W + l] = (r[L.insulin_signal_liver * W + l] + c * ki * i1) * q[_Q_KI * W + l]
+        z[L.remote_insulin * W + l] = ((r[L.remote_insulin * W + l] + c * p[LP.p2U * W + l] * ins)
+                                       * q[_Q_P2U * W + l])
         sa = r[L.plasma_glucose * W + l]
         sb = r[L.tissue_glucose * W + l]
-        gp = (b22 * sa - b12 * sb) / det2
+        gp = q[_Q_G11 * W + l] * sa + q[_Q_G12 * W + l] * sb
         z[L.plasma_glucose * W + l] = gp
-        z[L.tissue_glucose * W + l] = (b11 * sb - b21 * sa) / det2
-        z[L.gut * W + l] = r[L.gut * W + l] / (1.0 + c * p[LP.kabs * W + l])
-        z[L.stomach_solid * W + l] = r[L.stomach_solid * W + l] / (1.0 + c * p[LP.kgri * W + l])
+        z[L.tissue_glucose * W + l] = q[_Q_G21 * W + l] * sa + q[_Q_G22 * W + l] * sb
+        z[L.gut * W + l] = r[L.gut * W + l] * q[_Q_ABS * W + l]
+        z[L.stomach_solid * W + l] = r[L.stomach_solid * W + l] * q[_Q_GRI * W + l]
         z[L.stomach_liquid * W + l] = r[L.stomach_liquid * W + l]
-        ksc = p[LP.ksc * W + l]
-        z[L.interstitial_glucose * W + l] = (r[L.interstitial_glucose * W + l] + c * ksc * gp) / (1.0 + c * ksc)
+        z[L.interstitial_glucose * W + l] = ((r[L.interstitial_glucose * W + l] + c * p[LP.ksc * W + l] * gp)
+                                             * q[_Q_SEN * W + l])
 
 
 @njit(cache=True)
 def workspace():
-    """Scratch of :func:`advance_block`: stage derivatives F and linear parts J (6, NL*W), and
-    five separate state-sized arrays (separate allocations let LLVM vectorise without aliasing
+    """Scratch of :func:`advance_block`: stage derivatives F and linear parts J (6, NL*W), five
+    separate state-sized arrays and the solve factors (NQ*W) (separate allocations let LLVM vectorise without aliasing
     checks between them)."""
     n = NL * W
     return (np.zeros((_ARK_STAGES, n)), np.zeros((_ARK_STAGES, n)), np.zeros(n), np.zeros(n), np.zeros(n),
-            np.zeros(n), np.zeros(n))
+            np.zeros(n), np.zeros(n), np.zeros(NQ * W))
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -542,7 +576,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
     j_out, step attempts).
     """
     n = NL * W
-    F, J, y_stage, r, y_new, err, u = ws
+    F, J, y_stage, r, y_new, err, u, q = ws
     t = t0
     max_steps = int(MAX_STEPS_PER_DAY * max(t1 - t0, 1.0) / 1440.0) + 1000
     steps = 0
@@ -567,6 +601,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
             if last:
                 h = t_stop - t
             c = h * _GAMMA
+            solve_factors(p, c, q)
             for i in range(1, _ARK_STAGES):
                 for m in range(n):
                     r[m] = y[m]
@@ -577,7 +612,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
                     jk = J[k]
                     for m in range(n):
                         r[m] += ae * fk[m] + ai * jk[m]
-                solve_linear(r, p, c, y_stage)
+                solve_linear(r, p, c, q, y_stage)
                 rhs_block(y_stage, u, p, meal, F[i])
                 linear_part(y_stage, p, J[i])
             for m in range(n):
@@ -811,4 +846,4 @@ def run_open_loop(y0, params, packed, patients, t_out, signal: str = "plasma", r
 
 
 __all__ = ["L", "LP", "LANES", "NOT_TRACKED", "DEFAULT_RTOL", "eligible", "lean_parameters", "rhs_block", "advance_block",
-           "integrate_blocks", "pack_blocks", "run_open_loop", "linear_part", "solve_linear", "workspace"]
+           "integrate_blocks", "pack_blocks", "run_open_loop", "linear_part", "solve_linear", "solve_factors", "workspace"]

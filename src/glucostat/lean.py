@@ -449,6 +449,16 @@ _Q_SC1, _Q_SC2, _Q_REG, _Q_GLA, _Q_DEG, _Q_LT, _Q_I11, _Q_I12, _Q_I21, _Q_I22, _
 NQ = 19
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _inverse_2x2(a11, a12, a21, a22, q, at, stride):
+    """Write the inverse of [[a11, a12], [a21, a22]] row-major into q[at + k stride], k = 0..3."""
+    det = a11 * a22 - a12 * a21
+    q[at] = a22 / det
+    q[at + stride] = -a12 / det
+    q[at + 2 * stride] = -a21 / det
+    q[at + 3 * stride] = a11 / det
+
+
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
 def solve_factors(p, c, q):
     """The reciprocals and 2x2 inverses :func:`solve_linear` needs for ``c`` = h gamma, once per step
@@ -463,28 +473,13 @@ def solve_factors(p, c, q):
         q[_Q_LT * W + l] = 1.0 / (1.0 + c * klt)
         m1 = p[LP.m1 * W + l]
         m2 = p[LP.m2 * W + l]
-        a11 = 1.0 + c * (m1 + p[LP.m3 * W + l])
-        a12 = -c * m2
-        a21 = -c * m1
-        a22 = 1.0 + c * (m2 + p[LP.m4 * W + l])
-        det = a11 * a22 - a12 * a21
-        q[_Q_I11 * W + l] = a22 / det
-        q[_Q_I12 * W + l] = -a12 / det
-        q[_Q_I21 * W + l] = -a21 / det
-        q[_Q_I22 * W + l] = a11 / det
+        _inverse_2x2(1.0 + c * (m1 + p[LP.m3 * W + l]), -c * m2, -c * m1, 1.0 + c * (m2 + p[LP.m4 * W + l]), q,
+                     _Q_I11 * W + l, W)
         q[_Q_KI * W + l] = 1.0 / (1.0 + c * p[LP.ki * W + l])
         q[_Q_P2U * W + l] = 1.0 / (1.0 + c * p[LP.p2U * W + l])
         k1 = p[LP.k1 * W + l]
         k2 = p[LP.k2 * W + l]
-        b11 = 1.0 + c * k1
-        b12 = -c * k2
-        b21 = -c * k1
-        b22 = 1.0 + c * k2
-        det2 = b11 * b22 - b12 * b21
-        q[_Q_G11 * W + l] = b22 / det2
-        q[_Q_G12 * W + l] = -b12 / det2
-        q[_Q_G21 * W + l] = -b21 / det2
-        q[_Q_G22 * W + l] = b11 / det2
+        _inverse_2x2(1.0 + c * k1, -c * k2, -c * k1, 1.0 + c * k2, q, _Q_G11 * W + l, W)
         q[_Q_ABS * W + l] = 1.0 / (1.0 + c * p[LP.kabs * W + l])
         q[_Q_GRI * W + l] = 1.0 / (1.0 + c * p[LP.kgri * W + l])
         q[_Q_SEN * W + l] = 1.0 / (1.0 + c * p[LP.ksc * W + l])

@@ -46,7 +46,7 @@ from .control import (
     pid_update,
 )
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
-from .engine import DEFAULT_STEP_MIN, _unpack, _workspace, advance_batch, advance_patient, pack_compiled, prepare
+from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, check_rtol, prepare, subset
 from .errors import InvalidInputError
 from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
@@ -476,9 +476,7 @@ def simulate_closed_loop_batch(
 
     if kernel not in ("auto", "rk4"):
         raise InvalidInputError("kernel", kernel, "'auto' or 'rk4'")
-    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
-    if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
-        raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
+    rtol = check_rtol(rtol)
     ts = cgm.sample_time_min
     duration = min(float(s.duration_min) for s in scens)
     control_t = np.arange(0.0, duration + 1e-9, ts)
@@ -554,7 +552,7 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         y[lean_idx, S.meal_size] = meal_end[lean_idx]
         y[np.ix_(lean_idx, lean.NOT_TRACKED)] = np.nan
     if full_idx.size:
-        sub = packed if full_idx.size == y.shape[0] else pack_compiled([_unpack(packed, i) for i in full_idx])
+        sub = subset(packed, full_idx, y.shape[0])
         part = _Records(full_idx.size, noise.shape[1])
         yf, cf, cl, stf, ff = y[full_idx], cstate[full_idx], clips[full_idx], status[full_idx], fail[full_idx]
         closed_loop_kernel(yf, cf, params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs, sub.jumps,

@@ -275,6 +275,21 @@ def _unpack(packed: PackedScenarios, i: int):
                             packed.meal_reset[s0:s1])
 
 
+def subset(packed: PackedScenarios, patients: np.ndarray, n_total: int) -> PackedScenarios:
+    """The packed scenarios of ``patients`` (indices into a batch of ``n_total``), repacked in that order."""
+    if len(patients) == n_total:
+        return packed
+    return pack_compiled([_unpack(packed, i) for i in patients])
+
+
+def check_rtol(rtol: float | None) -> float:
+    """The step tolerance to use: ``rtol``, or :data:`glucostat.lean.DEFAULT_RTOL` if None; bad values refused."""
+    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
+    if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
+        raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
+    return float(rtol)
+
+
 @dataclass(frozen=True)
 class BatchResults:
     """Glucose (and optionally all outputs) of a batch on a shared time grid."""
@@ -353,9 +368,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         raise InvalidInputError("signal", signal, "'plasma' or 'interstitial'")
     if kernel not in ("auto", "full", "rk4"):
         raise InvalidInputError("kernel", kernel, "'auto', 'full' or 'rk4'")
-    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
-    if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
-        raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
+    rtol = check_rtol(rtol)
     duration = min(float(s.duration_min) for s in scens)
     t_out = np.arange(0.0, duration + 1e-9, output_every_min)
     need = estimate_bytes(len(plist), t_out.size, keep_outputs)
@@ -375,8 +388,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         idx = np.flatnonzero(use_lean)
         glucose[idx], status[idx], _ = lean.run_open_loop(y0, params, packed, idx, t_out, signal, rtol)
     if full_idx.size:
-        sub = packed if full_idx.size == len(plist) else pack_compiled(
-            [_unpack(packed, i) for i in full_idx])
+        sub = subset(packed, full_idx, len(plist))
         if kernel == "rk4":
             g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints,
                                              sub.inputs, sub.jumps, sub.meal_reset, t_out, steps[full_idx],

@@ -42,16 +42,14 @@ import numpy as np
 from numba import njit, prange
 
 from .model import N_INPUTS, N_STATES, P, S, U
-from .solver import STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE, STATUS_OK, STATUS_STEP_TOO_SMALL
+from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE, STATUS_OK,
+                     STATUS_STEP_TOO_SMALL)
 
 #: Patients per block (lanes integrated in lockstep; 4 AVX2 vectors of float64).
 LANES = 16
 W = LANES
 #: Default tolerance of the step control (relative, and absolute in units of :data:`ERROR_SCALE`).
 DEFAULT_RTOL = 1e-4
-#: Negative values of non-negative states above -ROUNDOFF_PER_TOL x rtol are integration error near
-#: zero (a depot emptying) and are set to 0; deeper ones fail the lane (as :mod:`glucostat.solver`).
-ROUNDOFF_PER_TOL = 1e3
 #: Interpolated outputs: allowed disagreement of the two interpolants, in units of the step tolerance.
 INTERPOLATION_TOL_FACTOR = 3.0
 #: Longest step [min].
@@ -759,7 +757,7 @@ def _accept(y_new, y, status, fail_time, t, rtol):
     for m in range((L.remote_insulin + 1) * W, NL * W):
         lowest = min(lowest, y_new[m])
         y[m] = max(y_new[m], 0.0)
-    bound = -ROUNDOFF_PER_TOL * rtol
+    bound = -NEGATIVE_TOLERANCE_PER_ATOL * rtol  # the adaptive solver's convention
     if lowest < bound:
         for row in range(NL):
             for l in range(W):

@@ -28,6 +28,10 @@ STATUS_STEP_TOO_SMALL = 2
 STATUS_NOT_FINITE = 3
 STATUS_NEGATIVE = 4
 
+#: Negative values of non-negative states down to -NEGATIVE_TOLERANCE_PER_ATOL x atol are integration
+#: error near zero (a depot emptying) and are set to 0; deeper ones are a failure (STATUS_NEGATIVE).
+NEGATIVE_TOLERANCE_PER_ATOL = 1e3
+
 STATUS_MESSAGES = {
     STATUS_OK: "ok",
     STATUS_MAX_STEPS: "failed: too many integration steps",
@@ -206,7 +210,7 @@ def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol,
                     k[0, i] = k[6, i]
                 t = t_new
                 n_acc += 1
-                status = state_status(y, 1e3 * atol)
+                status = state_status(y, NEGATIVE_TOLERANCE_PER_ATOL * atol)
                 if status != STATUS_OK:
                     break
                 fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
@@ -238,7 +242,7 @@ def clip_roundoff(ys, atol):
 
     Larger negatives are not touched: the kernel reports them as a failure status.
     """
-    np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -1e3 * atol))
+    np.maximum(ys, 0.0, out=ys, where=NONNEGATIVE_STATES[None, :] & (ys > -NEGATIVE_TOLERANCE_PER_ATOL * atol))
     return ys
 
 

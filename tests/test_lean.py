@@ -144,3 +144,15 @@ def test_implicit_solve_inverts_the_linear_part():
         jz = np.zeros_like(r)
         lean.linear_part(z, p, jz)
         np.testing.assert_allclose(z - c * jz, r, rtol=1e-12, atol=1e-9)
+
+
+def test_error_norm_reduction_keeps_nan():
+    """The step control finds failing lanes through a NaN error norm: the reduction must not drop NaN."""
+    from numba import njit
+
+    @njit
+    def reduce(a):
+        return lean._max(a)
+
+    assert np.isnan(reduce(np.array([0.5] * 300 + [np.nan] + [0.7] * 3)))
+    assert reduce(np.array([0.1, 0.9, 0.3])) == 0.9

@@ -303,11 +303,19 @@ def _set_meal(meal_size, p, meal, l):
     meal[4 * W + l] = meal_size
 
 
-@njit(cache=True, inline="always", fastmath=True)
+@njit(cache=True, inline="always")
 def _max(a):
+    """Largest of the non-negative values ``a``; NaN if any is NaN (the step control relies on it).
+
+    Not compiled with fastmath: its no-NaN assumption let the reduction drop NaN values.
+    """
     m = 0.0
     for i in range(a.shape[0]):
-        m = max(m, a[i])
+        v = a[i]
+        if v > m:
+            m = v
+        elif v != v:
+            return v
     return m
 
 

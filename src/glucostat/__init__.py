@@ -16,20 +16,25 @@ with _package_cache():
     from .patients import PRESETS, Patient  # noqa: E402
     from .results import Results  # noqa: E402
     from .scenario import (  # noqa: E402
+        Exercise,
+        GlucagonInjection,
         InsulinBolus,
         InsulinInfusion,
         IVGlucoseBolus,
         IVGlucoseInfusion,
         IVInsulinInfusion,
         Meal,
+        Metformin,
         OralGlucose,
         Scenario,
+        Sulfonylurea,
     )
     from .simulation import simulate  # noqa: E402
     from . import engine  # noqa: E402,F401  (compiled population kernels, cached with the package)
     from . import batch  # noqa: E402,F401  (compiled closed loop in batch)
     from .protocols import OGTTResult, ogtt  # noqa: E402
     from .compare import Comparison, compare  # noqa: E402
+    from .treatment import TreatmentEffect, treatment_effect  # noqa: E402
     from . import metrics, units  # noqa: E402
 
 __all__ = [
@@ -39,6 +44,8 @@ __all__ = [
     "OGTTResult",
     "compare",
     "Comparison",
+    "treatment_effect",
+    "TreatmentEffect",
     "Patient",
     "PRESETS",
     "Results",
@@ -50,6 +57,10 @@ __all__ = [
     "IVInsulinInfusion",
     "InsulinBolus",
     "InsulinInfusion",
+    "Metformin",
+    "Sulfonylurea",
+    "GlucagonInjection",
+    "Exercise",
     "metrics",
     "units",
     "GlucostatError",

@@ -163,7 +163,8 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     glucagon and its fading at basal, where Sorensen's multipliers are 1); no glycogen
     limit; DM2007 kidney; hepatic extraction 0 <= m6 < 1; and scenario jumps
     (``packed``: :class:`glucostat.engine.PackedScenarios`) only on lean states, the meal
-    size or cumulative counters.
+    size or cumulative counters, and no exercise input (drugs and exercise move states the
+    lean kernel does not carry).
     """
     y0 = np.atleast_2d(y0)
     p = np.atleast_2d(params)
@@ -174,7 +175,8 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.glucagon_action] == 0.0) | quiet_glucagon
     ok &= (p[:, P.glycogen_model] == 0.0) & (p[:, P.renal_model] == 0.0)
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)
-    bad_segment = np.any(packed.jumps[:, ~_JUMP_OK] != 0.0, axis=1).astype(np.int64)
+    bad_segment = (np.any(packed.jumps[:, ~_JUMP_OK] != 0.0, axis=1)
+                   | (packed.inputs[:, U.exercise] != 0.0)).astype(np.int64)
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])
     ok &= bad_before[packed.seg_offset[1:]] == bad_before[packed.seg_offset[:-1]]
     return ok

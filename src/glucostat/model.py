@@ -20,7 +20,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from .physiology import brain, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
+from .physiology import brain, drugs, exercise, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
 
 
 class S(IntEnum):
@@ -70,6 +70,25 @@ class S(IntEnum):
     cum_glycogen_synthesis = 41
     cum_hepatic_glycolysis = 42
     gh_signal = 43
+    metformin_gut = 44
+    metformin_central = 45
+    metformin_effect = 46
+    glipizide_gut = 47
+    glipizide_central = 48
+    glimepiride_gut = 49
+    glimepiride_central = 50
+    glibenclamide_gut = 51
+    glibenclamide_central = 52
+    sulfonylurea_effect = 53
+    glucagon_depot_sc = 54
+    glucagon_depot_im = 55
+    exercise_vo2 = 56
+    exercise_hepatic_output = 57
+    exercise_uptake = 58
+    exercise_insulin_removal = 59
+    exercise_work = 60
+    exercise_glycogen_depletion = 61
+    exercise_sensitivity = 62
 
 
 class U(IntEnum):
@@ -82,6 +101,7 @@ class U(IntEnum):
     sc_regular = 4  # [pmol/kg/min] regular human insulin
     sc_glargine = 5  # [pmol/kg/min]
     sc_degludec = 6  # [pmol/kg/min]
+    exercise = 7  # [% of VO2max above rest] Roy & Parker 2007 u3
 
 
 class P(IntEnum):
@@ -176,6 +196,53 @@ class P(IntEnum):
     glycogen_mobilisation_hill = 86
     gng_glucagon_gain = 87
     igf1_gh_response_time = 88
+    metformin_F = 89
+    metformin_ka = 90
+    metformin_CL = 91
+    metformin_V = 92
+    metformin_hepatic_flow = 93
+    metformin_effect_half_life = 94
+    metformin_Emax = 95
+    metformin_EC50 = 96
+    glipizide_ka = 97
+    glipizide_CL = 98
+    glipizide_V = 99
+    glipizide_EC50 = 100
+    glimepiride_ka = 101
+    glimepiride_CL = 102
+    glimepiride_V = 103
+    glimepiride_EC50 = 104
+    glibenclamide_ka = 105
+    glibenclamide_CL = 106
+    glibenclamide_V = 107
+    glibenclamide_EC50 = 108
+    sulfonylurea_effect_half_life = 109
+    sulfonylurea_beta_gain = 110
+    sulfonylurea_threshold_shift = 111
+    glucagon_F = 112
+    glucagon_ka_sc = 113
+    glucagon_ka_im = 114
+    glucagon_mcr = 115
+    exercise_vo2_rate = 116
+    exercise_a1 = 117
+    exercise_a2 = 118
+    exercise_a3 = 119
+    exercise_a4 = 120
+    exercise_a5 = 121
+    exercise_a6 = 122
+    exercise_glycogen_rate = 123
+    exercise_glycogen_recovery = 124
+    exercise_ath_a = 125
+    exercise_ath_b = 126
+    exercise_insulin_n = 127
+    exercise_sensitivity_gain = 128
+    exercise_sensitivity_rise = 129
+    exercise_sensitivity_decay = 130
+    hepatic_autoregulation = 131
+    glucagon_pharmacological_max = 132
+    glucagon_pharmacological_ec50 = 133
+    exercise_insulin_reference = 134
+    exercise_insulin_mediated_output = 135
 
 
 class F(IntEnum):
@@ -210,6 +277,17 @@ class F(IntEnum):
     glucagon_action = 26
     c_peptide_insulin_ratio = 27
     growth_hormone = 28
+    metformin = 29
+    metformin_effect = 30
+    glipizide = 31
+    glimepiride = 32
+    glibenclamide = 33
+    sulfonylurea_effect = 34
+    glucagon_injection_appearance = 35
+    exercise_intensity = 36
+    exercise_uptake = 37
+    exercise_hepatic_output = 38
+    exercise_insulin_sensitivity = 39
 
 
 N_STATES = len(S)
@@ -278,6 +356,25 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("cum_glycogen_synthesis", "Cumulative glycogen synthesis", "mg/kg", "liver", "integral of glycogen synthesis (direct and indirect pathways)"),
     Variable("cum_hepatic_glycolysis", "Cumulative hepatic glycolysis", "mg/kg", "liver", "integral of first-pass glucose the liver did not store"),
     Variable("gh_signal", "Hepatic growth-hormone signal", "-", "liver", "GH drive filtered by the liver's IGF-1 synthesis response (glucostat design)"),
+    Variable("metformin_gut", "Metformin in gut", "mg", "gut", "oral metformin not yet absorbed (first-order absorption; Graham 2011)"),
+    Variable("metformin_central", "Metformin in body", "mg", "blood", "systemic metformin, one compartment (Graham 2011)"),
+    Variable("metformin_effect", "Metformin at liver effect site", "mg/L", "liver", "effect compartment driven by portal + systemic metformin (glucostat design)"),
+    Variable("glipizide_gut", "Glipizide in gut", "mg", "gut", "oral glipizide not yet absorbed"),
+    Variable("glipizide_central", "Glipizide in body", "mg", "blood", "glipizide, one compartment"),
+    Variable("glimepiride_gut", "Glimepiride in gut", "mg", "gut", "oral glimepiride not yet absorbed"),
+    Variable("glimepiride_central", "Glimepiride in body", "mg", "blood", "glimepiride, one compartment"),
+    Variable("glibenclamide_gut", "Glibenclamide in gut", "mg", "gut", "oral glibenclamide (glyburide) not yet absorbed"),
+    Variable("glibenclamide_central", "Glibenclamide in body", "mg", "blood", "glibenclamide, one compartment"),
+    Variable("sulfonylurea_effect", "Sulfonylurea effect-site drive", "-", "pancreas", "sum of sulfonylurea concentrations over their EC50s at the beta cell (effect compartment)"),
+    Variable("glucagon_depot_sc", "Subcutaneous glucagon depot", "ug", "subcutis", "injected glucagon not yet absorbed, subcutaneous"),
+    Variable("glucagon_depot_im", "Intramuscular glucagon depot", "ug", "muscle/fat", "injected glucagon not yet absorbed, intramuscular"),
+    Variable("exercise_vo2", "Exercise oxygen uptake above rest", "%VO2max", "muscle/fat", "PVO2max, Roy & Parker 2007 eq. (5)"),
+    Variable("exercise_hepatic_output", "Exercise hepatic glucose output", "mg/kg/min", "liver", "Gprod, Roy & Parker 2007 eq. (6)"),
+    Variable("exercise_uptake", "Exercise muscle glucose uptake", "mg/kg/min", "muscle/fat", "Gup at basal glucose, Roy & Parker 2007 eq. (7)"),
+    Variable("exercise_insulin_removal", "Exercise insulin removal", "uU/mL/min", "pancreas", "Ie, Roy & Parker 2007 eq. (8)"),
+    Variable("exercise_work", "Integrated exercise intensity", "%VO2max min", "muscle/fat", "A, integral of u3 over the bout, Roy & Parker 2007 eq. (9)"),
+    Variable("exercise_glycogen_depletion", "Exercise glycogen depletion", "mg/kg/min", "liver", "Ggly, Roy & Parker 2007 eq. (11)"),
+    Variable("exercise_sensitivity", "Post-exercise insulin sensitisation", "-", "muscle/fat", "Z, rise of insulin action after exercise (glucostat design)"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -287,7 +384,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("gastric_emptying", "Gastric emptying", "mg/min", "gut", "kempt Qsto2"),
     Variable("egp", "Liver glucose production", "mg/kg/min", "liver", "EGP: net endogenous (hepatic) glucose production"),
     Variable("uii", "Brain glucose uptake", "mg/kg/min", "brain", "Uii: insulin-independent utilisation (brain, red cells)"),
-    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation"),
+    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation, plus exercise uptake"),
     Variable("renal", "Urinary glucose excretion", "mg/kg/min", "kidney", "E: glucose lost in urine (DM2007 eq. (27) or transport maximum with splay)"),
     Variable("secretion", "Pancreatic insulin secretion", "pmol/kg/min", "pancreas", "Spo: beta-cell secretion into the portal vein"),
     Variable("secretion_to_liver", "Insulin delivery to liver", "pmol/kg/min", "pancreas", "S = gamma Ipo"),
@@ -310,14 +407,26 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("glucagon_action", "Glucagon action on liver output", "-", "liver", "multiplier of liver glucose output by glucagon (1 at basal)"),
     Variable("c_peptide_insulin_ratio", "C-peptide to insulin molar ratio", "-", "blood", "clinical surrogate of hepatic insulin extraction"),
     Variable("growth_hormone", "Growth hormone drive", "-", "pituitary", "GH secretion relative to its daily mean"),
+    Variable("metformin", "Plasma metformin", "ug/mL", "blood", "systemic metformin concentration"),
+    Variable("metformin_effect", "Metformin inhibition of gluconeogenesis", "fraction", "liver", "Emax effect at the liver effect site"),
+    Variable("glipizide", "Plasma glipizide", "ng/mL", "blood", "glipizide concentration"),
+    Variable("glimepiride", "Plasma glimepiride", "ng/mL", "blood", "glimepiride concentration"),
+    Variable("glibenclamide", "Plasma glibenclamide", "ng/mL", "blood", "glibenclamide concentration"),
+    Variable("sulfonylurea_effect", "Sulfonylurea effect on beta cells", "fraction", "pancreas", "fraction of the maximal sulfonylurea effect"),
+    Variable("glucagon_injection_appearance", "Injected glucagon appearance", "pg/mL/min", "blood", "glucagon entering plasma from SC/IM injections"),
+    Variable("exercise_intensity", "Exercise oxygen uptake", "%VO2max", "muscle/fat", "PVO2max above rest (Roy & Parker 2007)"),
+    Variable("exercise_uptake", "Exercise glucose uptake", "mg/kg/min", "muscle/fat", "insulin-independent muscle uptake due to exercise"),
+    Variable("exercise_hepatic_output", "Exercise hepatic glucose output", "mg/kg/min", "liver", "Gprod - Ggly added to liver output (Roy & Parker 2007)"),
+    Variable("exercise_insulin_sensitivity", "Exercise insulin sensitisation", "-", "muscle/fat", "multiplier of insulin-stimulated muscle uptake (1 at rest)"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
 assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
 
-#: States that must stay non-negative (X and Y are deviations and may be negative).
+#: States that must stay non-negative (X and Y are deviations and may be negative; the exercise
+#: work integral returns to zero by a jump at the end of a bout, to round-off).
 NONNEGATIVE_STATES = np.array(
-    [s not in (S.remote_insulin, S.static_secretion, S.glucagon_fading) for s in S], dtype=np.bool_
+    [s not in (S.remote_insulin, S.static_secretion, S.glucagon_fading, S.exercise_work) for s in S], dtype=np.bool_
 )
 
 
@@ -375,6 +484,33 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.glucagon_fading] = (f2_target - y[S.glucagon_fading]) / p[P.glucagon_fading_time]
     m_glucagon = 1.0 + p[P.glucagon_action] * (m_glucagon - 1.0)
     demand *= m_glucagon
+    # pharmacological glucagon (rescue doses) adds output beyond Sorensen's saturation (glucostat design)
+    demand += p[P.glucagon_action] * liver.pharmacological_glucagon_output(
+        h, p[P.Hb], y[S.glucagon_fading], p[P.glucagon_pharmacological_max], p[P.glucagon_pharmacological_ec50])
+    # --- exercise (Roy & Parker 2007 eqs. 5-11; glucostat coupling, physiology/exercise.py)
+    u3 = u[U.exercise]
+    pvo2 = y[S.exercise_vo2]
+    dy[S.exercise_vo2] = exercise.first_order(pvo2, u3, p[P.exercise_vo2_rate], p[P.exercise_vo2_rate])
+    dy[S.exercise_hepatic_output] = exercise.first_order(y[S.exercise_hepatic_output], pvo2, p[P.exercise_a1],
+                                                         p[P.exercise_a2])
+    dy[S.exercise_uptake] = exercise.first_order(y[S.exercise_uptake], pvo2, p[P.exercise_a3], p[P.exercise_a4])
+    dy[S.exercise_insulin_removal] = exercise.first_order(y[S.exercise_insulin_removal], pvo2, p[P.exercise_a5],
+                                                          p[P.exercise_a6])
+    dy[S.exercise_work] = u3
+    dy[S.exercise_glycogen_depletion] = exercise.glycogen_depletion_derivative(
+        y[S.exercise_glycogen_depletion], u3, y[S.exercise_work], p[P.exercise_ath_a], p[P.exercise_ath_b],
+        p[P.exercise_glycogen_rate], p[P.exercise_glycogen_recovery])
+    z_ex = y[S.exercise_sensitivity]
+    dy[S.exercise_sensitivity] = exercise.sensitivity_derivative(z_ex, pvo2, p[P.exercise_sensitivity_rise],
+                                                                 p[P.exercise_sensitivity_decay])
+    # the share of Gprod that the fall of portal insulin brings about is missing without beta cells
+    gprod = y[S.exercise_hepatic_output]
+    if p[P.Sb] <= 0.0:
+        gprod *= 1.0 - p[P.exercise_insulin_mediated_output]
+    exercise_output = gprod - y[S.exercise_glycogen_depletion]
+    demand += exercise_output
+    if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
+        demand = 0.0
     # --- liver: glycogen store, gluconeogenesis, slow fasting adaptation (glucostat design)
     glycogen = y[S.liver_glycogen]
     z_basal = liver.fasting_adaptation_target(p[P.Glyb], p[P.fasting_glycogen_half])
@@ -385,6 +521,18 @@ def evaluate(t, y, u, p, dy, out):
                     * (1.0 + p[P.glycogen_model] * p[P.gng_glucagon_gain] * (h / p[P.Hb] - 1.0)))
     if gng_capacity < 0.0:
         gng_capacity = 0.0
+    # --- metformin: oral PK (Graham 2011) and inhibition of gluconeogenesis (glucostat design, physiology/drugs.py)
+    met_absorbed = drugs.oral_absorption(y[S.metformin_gut], p[P.metformin_ka])
+    dy[S.metformin_gut] = -met_absorbed
+    dy[S.metformin_central] = drugs.one_compartment_derivative(y[S.metformin_central], met_absorbed, p[P.metformin_F],
+                                                               p[P.metformin_CL], p[P.metformin_V])
+    c_met_liver = drugs.metformin_liver_concentration(y[S.metformin_central], met_absorbed, p[P.metformin_F],
+                                                      p[P.metformin_V], p[P.metformin_hepatic_flow], bw)
+    dy[S.metformin_effect] = drugs.effect_site_derivative(y[S.metformin_effect], c_met_liver,
+                                                          p[P.metformin_effect_half_life])
+    e_met = drugs.emax(y[S.metformin_effect], p[P.metformin_Emax], p[P.metformin_EC50])
+    demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation])
+    gng_capacity *= 1.0 - e_met
     retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
     egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
         demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],
@@ -398,8 +546,14 @@ def evaluate(t, y, u, p, dy, out):
     # --- brain, muscle/fat, kidney (DM2007 eqs. 14-18, 27)
     uii = brain.insulin_independent_utilisation(p[P.Fcns]) * brain.ketone_sparing(fasting, p[P.brain_fasting_sparing])
     x = y[S.remote_insulin]
-    uid = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+    sensitisation = 1.0 + p[P.exercise_sensitivity_gain] * z_ex
+    uid = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx] * sensitisation,
+                                                                     p[P.Km0], p[P.Kmx])
            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
+    # exercise uptake (Roy & Parker 2007 Gup) from plasma, in proportion to glucose over basal (mass action)
+    gup = y[S.exercise_uptake] * g / p[P.Gb]
+    if gup < 0.0:
+        gup = 0.0
     dy[S.remote_insulin] = muscle.remote_insulin_derivative(x, insulin, p[P.Ib], p[P.p2U])
     renal = kidney.urinary_glucose(gp, vg, bw, p[P.ke1], p[P.ke2], p[P.renal_excretion_enabled],
                                    p[P.renal_model], p[P.GFR], p[P.TmG], p[P.renal_splay])
@@ -407,15 +561,35 @@ def evaluate(t, y, u, p, dy, out):
     # --- blood glucose (DM2007 eq. 1)
     iv_g = u[U.iv_glucose]
     dgp, dgt = plasma.glucose_derivatives(gp, gt, egp, ra, uii, renal, uid, iv_g, p[P.k1], p[P.k2])
+    dgp -= gup
     dy[S.plasma_glucose] = dgp
     dy[S.tissue_glucose] = dgt
     dg_dt = dgp / vg
 
     # --- pancreas: beta-cell secretion into the portal vein (DM2007 Sec. II-F)
+    # sulfonylureas: PK (physiology reference sec. 8.3) and beta-cell action (glucostat design, physiology/drugs.py)
+    su_drive = 0.0
+    for gut_s, body_s, ka_p, cl_p, v_p, ec50_p in ((S.glipizide_gut, S.glipizide_central, P.glipizide_ka,
+                                                    P.glipizide_CL, P.glipizide_V, P.glipizide_EC50),
+                                                   (S.glimepiride_gut, S.glimepiride_central, P.glimepiride_ka,
+                                                    P.glimepiride_CL, P.glimepiride_V, P.glimepiride_EC50),
+                                                   (S.glibenclamide_gut, S.glibenclamide_central, P.glibenclamide_ka,
+                                                    P.glibenclamide_CL, P.glibenclamide_V, P.glibenclamide_EC50)):
+        su_absorbed = drugs.oral_absorption(y[gut_s], p[ka_p])
+        dy[gut_s] = -su_absorbed
+        dy[body_s] = drugs.one_compartment_derivative(y[body_s], su_absorbed, 1.0, p[cl_p], p[v_p])
+        su_drive += 1e3 * drugs.concentration_mg_per_l(y[body_s], p[v_p], bw) / p[ec50_p]
+    dy[S.sulfonylurea_effect] = drugs.effect_site_derivative(y[S.sulfonylurea_effect], su_drive,
+                                                             p[P.sulfonylurea_effect_half_life])
+    e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect])
     yst = y[S.static_secretion]
     spo = pancreas.portal_secretion(yst, dg_dt, p[P.K], p[P.Sb], p[P.first_phase_only_rising])
+    spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
+                                          p[P.exercise_insulin_reference])
+    # a sulfonylurea lowers the glucose threshold of secretion and raises its slope (glucostat design)
     dy[S.static_secretion] = pancreas.static_secretion_derivative(
-        yst, g, p[P.alpha], p[P.beta], p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
+        yst, g + p[P.sulfonylurea_threshold_shift] * e_su, p[P.alpha],
+        p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
     )
     ipo = y[S.portal_insulin]
     dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
@@ -429,7 +603,14 @@ def evaluate(t, y, u, p, dy, out):
     release = pancreas.glucagon_secretion(g, p[P.Gb], p[P.glucagon_glucose_reference], islet_insulin, p[P.Hb],
                                           n_glucagon, p[P.glucagon_hypoglycaemia_response],
                                           p[P.glucagon_insulin_suppression])
-    dy[S.plasma_glucagon] = plasma.glucagon_derivative(h, release, n_glucagon)
+    # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
+    dy[S.glucagon_depot_sc] = -p[P.glucagon_ka_sc] * y[S.glucagon_depot_sc]
+    dy[S.glucagon_depot_im] = -p[P.glucagon_ka_im] * y[S.glucagon_depot_im]
+    injected = (drugs.glucagon_appearance(y[S.glucagon_depot_sc], p[P.glucagon_ka_sc], p[P.glucagon_F],
+                                          p[P.glucagon_mcr], p[P.glucagon_half_life], bw)
+                + drugs.glucagon_appearance(y[S.glucagon_depot_im], p[P.glucagon_ka_im], p[P.glucagon_F],
+                                            p[P.glucagon_mcr], p[P.glucagon_half_life], bw))
+    dy[S.plasma_glucagon] = plasma.glucagon_derivative(h, release + injected, n_glucagon)
     # --- C-peptide: co-secreted with insulin, not extracted by the liver (Van Cauter 1992)
     kc1, kc2, kc3 = plasma.c_peptide_rate_constants(p[P.cp_half_life_short], p[P.cp_half_life_long],
                                                     p[P.cp_fraction_short])
@@ -479,7 +660,7 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_splanchnic_retention] = retention
     dy[S.cum_egp] = egp
     dy[S.cum_uii] = uii
-    dy[S.cum_uid] = uid
+    dy[S.cum_uid] = uid + gup
     dy[S.cum_renal] = renal
     dy[S.cum_iv_glucose] = iv_g
     dy[S.cum_insulin_secretion] = spo
@@ -495,7 +676,7 @@ def evaluate(t, y, u, p, dy, out):
     out[F.gastric_emptying] = kempt * q2
     out[F.egp] = egp
     out[F.uii] = uii
-    out[F.uid] = uid
+    out[F.uid] = uid + gup
     out[F.renal] = renal
     out[F.secretion] = spo
     out[F.secretion_to_liver] = s_liver
@@ -518,6 +699,17 @@ def evaluate(t, y, u, p, dy, out):
     out[F.glucagon_action] = m_glucagon
     out[F.c_peptide_insulin_ratio] = y[S.c_peptide] / insulin if insulin > 1e-9 else 0.0
     out[F.growth_hormone] = gh
+    out[F.metformin] = drugs.concentration_mg_per_l(y[S.metformin_central], p[P.metformin_V], bw)
+    out[F.metformin_effect] = e_met
+    out[F.glipizide] = 1e3 * drugs.concentration_mg_per_l(y[S.glipizide_central], p[P.glipizide_V], bw)
+    out[F.glimepiride] = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central], p[P.glimepiride_V], bw)
+    out[F.glibenclamide] = 1e3 * drugs.concentration_mg_per_l(y[S.glibenclamide_central], p[P.glibenclamide_V], bw)
+    out[F.sulfonylurea_effect] = e_su
+    out[F.glucagon_injection_appearance] = injected
+    out[F.exercise_intensity] = pvo2
+    out[F.exercise_uptake] = gup
+    out[F.exercise_hepatic_output] = exercise_output
+    out[F.exercise_insulin_sensitivity] = sensitisation
 
 
 def rhs_numpy(t, y, u, p):

@@ -1,4 +1,5 @@
-"""Scenarios: immutable, time-ordered events (meals, oral glucose, IV glucose and insulin).
+"""Scenarios: immutable, time-ordered events (meals, oral glucose, IV glucose and insulin,
+SC insulin, oral drugs, glucagon injections and exercise).
 
 Times are minutes from the start of the simulation (00:00 of day 1), given as a
 number or a clock string: ``"07:30"``, ``"07:30:15"``, or ``"day 2 07:30"``.
@@ -14,7 +15,7 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Sequence, Union
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -185,8 +186,69 @@ class InsulinInfusion(_Event):
     rate_u_per_h: float = Field(gt=0.0, le=50.0, description="Insulin infusion rate [U/h]")
 
 
+class Metformin(_Event):
+    """An oral dose of immediate-release metformin [mg] (usual 500-1000 mg, up to 2550 mg/day).
+
+    Pharmacokinetics and action: :mod:`glucostat.physiology.drugs` (docs/model.md, 'Drugs').
+    """
+
+    type: Literal["metformin"] = "metformin"
+    dose_mg: float = Field(gt=0.0, le=2550.0, description="Metformin [mg] (label maximum 2550 mg/day)")
+
+
+#: Sulfonylureas, the gut state each dose enters and the largest single dose allowed [mg]
+#: (label maximum daily doses: glipizide 40 mg, glimepiride 8 mg, glibenclamide 20 mg).
+SULFONYLUREAS = {"glipizide": (S.glipizide_gut, 40.0), "glimepiride": (S.glimepiride_gut, 8.0),
+                 "glibenclamide": (S.glibenclamide_gut, 20.0)}
+
+
+class Sulfonylurea(_Event):
+    """An oral sulfonylurea dose [mg]: ``glipizide``, ``glimepiride`` or ``glibenclamide`` (glyburide).
+
+    Stimulates insulin secretion partly independently of glucose, so it acts only where
+    beta cells remain (no effect in type 1 diabetes) and can cause hypoglycaemia.
+    """
+
+    type: Literal["sulfonylurea"] = "sulfonylurea"
+    drug: Literal["glipizide", "glimepiride", "glibenclamide"] = "glimepiride"
+    dose_mg: float = Field(gt=0.0, le=40.0, description="Dose [mg]")
+
+    @model_validator(mode="after")
+    def _label_maximum(self):
+        top = SULFONYLUREAS[self.drug][1]
+        if self.dose_mg > top:
+            raise ValueError(f"dose_mg: {self.dose_mg:g} mg of {self.drug} is above its label maximum; "
+                             f"allowed: 0 < dose_mg <= {top:g}")
+        return self
+
+
+class GlucagonInjection(_Event):
+    """A glucagon rescue injection [mg]: 1 mg in adults, 0.5 mg in children under 25 kg,
+    intramuscular (``route = "im"``) or subcutaneous (``"sc"``)."""
+
+    type: Literal["glucagon"] = "glucagon"
+    dose_mg: float = Field(default=1.0, gt=0.0, le=2.0, description="Glucagon [mg]")
+    route: Literal["im", "sc"] = "im"
+
+
+#: VO2 at rest as % of VO2max: Roy & Parker 2007's exercise input u3 is intensity above it.
+RESTING_VO2MAX_PCT = 8.0
+
+
+class Exercise(_Event):
+    """Aerobic exercise at a constant intensity [% of VO2max] for ``duration_min``
+    (Roy & Parker 2007 exercise model; docs/model.md, 'Exercise'). Rest is 8 % of VO2max;
+    bouts may not overlap."""
+
+    type: Literal["exercise"] = "exercise"
+    duration_min: float = Field(gt=0.0, le=600.0, description="Duration [min]")
+    intensity_pct_vo2max: float = Field(gt=RESTING_VO2MAX_PCT, le=100.0,
+                                        description="Intensity [% of VO2max], above rest (8 %)")
+
+
 Event = Annotated[
-    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion, InsulinBolus, InsulinInfusion],
+    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion, InsulinBolus, InsulinInfusion,
+          Metformin, Sulfonylurea, GlucagonInjection, Exercise],
     Field(discriminator="type"),
 ]
 
@@ -214,6 +276,11 @@ class Scenario(BaseModel):
                     "allowed: events in non-decreasing time order"
                 )
             last = ev.time
+        bouts = sorted((ev.time, ev.end, i) for i, ev in enumerate(self.events) if isinstance(ev, Exercise))
+        for (_, end0, i0), (t1, _, i1) in zip(bouts, bouts[1:]):
+            if t1 < end0:
+                raise ValueError(f"events[{i1}].time: exercise at {t1:g} min starts before the bout of events[{i0}] "
+                                 f"ends ({end0:g} min); allowed: exercise bouts that do not overlap")
         end = max((ev.end for ev in self.events), default=0.0)
         if self.duration_min is None:
             object.__setattr__(self, "duration_min", max(1.0, math.ceil(end / MIN_PER_DAY + 1e-12)) * MIN_PER_DAY
@@ -227,12 +294,15 @@ class Scenario(BaseModel):
 
     # ------------------------------------------------------------------ builders
     @classmethod
-    def day(cls, meals: dict | None = None, days: int = 1, duration_min: float = 15.0, name: str = "day") -> "Scenario":
+    def day(cls, meals: dict | None = None, days: int = 1, duration_min: float = 15.0, name: str = "day",
+            daily: "Sequence[Event]" = ()) -> "Scenario":
         """Meals at clock times, repeated for ``days`` days.
 
         ``meals`` maps a clock time to carbohydrate grams, or to
         ``(grams, eating duration [min])``; default: 50 g at 07:00, 70 g at 12:00,
-        80 g at 18:00 (eaten over ``duration_min`` = 15 min).
+        80 g at 18:00 (eaten over ``duration_min`` = 15 min). ``daily``: other events
+        (drug doses, insulin, exercise) at times within the first day, repeated every day,
+        e.g. ``daily=[Metformin(time="08:00", dose_mg=1000), Metformin(time="20:00", dose_mg=1000)]``.
         """
         if meals is None:
             meals = {"07:00": 50, "12:00": 70, "18:00": 80}
@@ -254,6 +324,14 @@ class Scenario(BaseModel):
                     raise InvalidInputError(
                         f"meals[{label!r}]" + (f".{err['loc'][0]}" if err["loc"] else ""), err.get("input"), err["msg"].replace("Input should be", "")
                         .strip()) from None
+        for i, ev in enumerate(daily):
+            if not isinstance(ev, _Event):
+                raise InvalidInputError(f"daily[{i}]", ev, "an event (Meal, Metformin, Sulfonylurea, Exercise, ...)")
+            if not 0 <= ev.time < MIN_PER_DAY or ev.end > MIN_PER_DAY:
+                raise InvalidInputError(f"daily[{i}].time", ev.time, "an event that starts and ends within the first "
+                                        "day (0-1440 min)")
+            events += [ev.model_copy(update={"time": d * MIN_PER_DAY + ev.time}) for d in range(days)]
+        events.sort(key=lambda e: e.time)
         return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=name)
 
     @classmethod
@@ -383,6 +461,21 @@ class Scenario(BaseModel):
                 u[k0:k1, INSULIN_PRODUCTS[ev.product]] += ev.units * per_kg / ev.duration_min
             elif isinstance(ev, InsulinInfusion):
                 u[k0:k1, U.sc_insulin] += ev.rate_u_per_h / 60.0 * per_kg
+            elif isinstance(ev, Metformin):
+                if k0 < nseg:
+                    jump[k0, S.metformin_gut] += ev.dose_mg
+            elif isinstance(ev, Sulfonylurea):
+                if k0 < nseg:
+                    jump[k0, SULFONYLUREAS[ev.drug][0]] += ev.dose_mg
+            elif isinstance(ev, GlucagonInjection):
+                if k0 < nseg:
+                    depot = S.glucagon_depot_im if ev.route == "im" else S.glucagon_depot_sc
+                    jump[k0, depot] += ev.dose_mg * 1e3  # [ug]
+            elif isinstance(ev, Exercise):
+                u3 = ev.intensity_pct_vo2max - RESTING_VO2MAX_PCT
+                u[k0:k1, U.exercise] += u3
+                if k1 < nseg:  # the bout's integrated intensity A restarts at zero (Roy & Parker 2007 eq. 9)
+                    jump[k1, S.exercise_work] -= u3 * ev.duration_min
         return CompiledScenario(bps, u, jump, reset)
 
 

@@ -71,6 +71,9 @@ def main():
       glucostat ogtt --patient t2d --json            75 g OGTT, indices, ADA category
       glucostat clamp --patient healthy --json       insulin clamp: M-value, EGP suppression
       glucostat ivgtt --patient t2d --json           FSIGT: Kg, AIRg, minimal-model SI and SG
+      glucostat mmtt --patient t2d                   mixed-meal test: C-peptide peak and AUC
+      glucostat itt / fast / isoglycaemic            insulin tolerance, 72-h fast, incretin effect
+      glucostat simulate --scenario regimen.toml     meals, drugs and exercise from a scenario file
       glucostat patients                             the built-in patients
       glucostat parameters healthy                   parameter values, units, sources
       glucostat closed-loop --cohort t1d-adult --n 10 --days 3 --seed 1 --json
@@ -411,9 +414,9 @@ def parameters(patient, out_file, as_json):
 
 
 from .cli_clinical import clamp as _clamp, compare as _compare, ivgtt as _ivgtt  # noqa: E402
-main.add_command(_clamp)
-main.add_command(_ivgtt)
-main.add_command(_compare)
+from .cli_clinical import fast as _fast, isoglycaemic as _isoglycaemic, itt as _itt, mmtt as _mmtt  # noqa: E402
+for _cmd in (_clamp, _ivgtt, _compare, _mmtt, _itt, _fast, _isoglycaemic):
+    main.add_command(_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

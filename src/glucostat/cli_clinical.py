@@ -175,3 +175,93 @@ def compare(conditions, protocol, body_weight, out_dir, as_json):
             click.echo(f"wrote {kind}: {f}")
     if not all(r.ok for r in cmp.results):
         sys.exit(1)
+
+
+def _emit_protocol(res, out_dir, stem, as_json):
+    """Print a :class:`glucostat.protocols.ProtocolResult` (table or JSON) and write its files."""
+    from .cli import _emit_json
+
+    data = res.to_dict()
+    if out_dir is not None:
+        data["files"] = _write_outputs(out_dir, stem, data, res)
+    if as_json:
+        _emit_json(data)
+    else:
+        click.echo(f"{res.protocol[0].upper()}{res.protocol[1:]}, patient {res.patient}")
+        cols = [c for c in ("Plasma glucose [mg/dL]", "Plasma insulin [uU/mL]", "Plasma C-peptide [nmol/L]",
+                            "Plasma glucagon [pg/mL]", "IV glucose infusion [mg/kg/min]") if c in res.samples]
+        click.echo(res.samples[cols].to_string(float_format=lambda v: f"{v:.3g}"))
+        click.echo("")
+        for k, v in res.indices.items():
+            click.echo(f"{k}: {_fmt(v)}")
+        for kind, f in data.get("files", {}).items():
+            click.echo(f"wrote {kind}: {f}")
+
+
+_PATIENT = click.option("--patient", "-p", default="healthy", show_default=True, metavar="NAME", help=_PRESET_HELP)
+_BODY_WEIGHT = click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def _out(stem):
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help=f"Write {stem}.json, {stem}.parquet (samples) and {stem}.png here.")
+
+
+@click.command()
+@_PATIENT
+@click.option("--ml-per-kg", "ml_per_kg", type=float, default=6.0, show_default=True,
+              help="Boost drink [mL/kg] (TrialNet: 6 mL/kg, at most 360 mL; 0.139 g carbohydrate/mL).")
+@_BODY_WEIGHT
+@_out("mmtt")
+@_JSON
+def mmtt(patient, ml_per_kg, body_weight, out_dir, as_json):
+    """Mixed-meal tolerance test: C-peptide peak and AUC, glucose, insulin, glucagon."""
+    from .protocols import mmtt as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), ml_per_kg=ml_per_kg), out_dir,
+                   "mmtt", as_json)
+
+
+@click.command()
+@_PATIENT
+@click.option("--insulin", "insulin", type=float, default=0.1, show_default=True,
+              help="Regular insulin [U/kg] IV at 0 min (> 0, <= 0.3).")
+@click.option("--duration", "duration", type=float, default=60.0, show_default=True, help="Duration [min] (15-240).")
+@_BODY_WEIGHT
+@_out("itt")
+@_JSON
+def itt(patient, insulin, duration, body_weight, out_dir, as_json):
+    """Insulin tolerance test: kITT, glucose nadir, glucagon counter-regulation."""
+    from .protocols import itt as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), insulin_u_per_kg=insulin,
+                       duration_min=duration), out_dir, "itt", as_json)
+
+
+@click.command()
+@_PATIENT
+@click.option("--hours", "hours", type=float, default=72.0, show_default=True, help="Fast duration [h] (12-120).")
+@_BODY_WEIGHT
+@_out("fast")
+@_JSON
+def fast(patient, hours, body_weight, out_dir, as_json):
+    """Prolonged fast: glucose, insulin, gluconeogenic share and glycogen every 6 h."""
+    from .protocols import prolonged_fast as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), hours=hours), out_dir, "fast",
+                   as_json)
+
+
+@click.command()
+@_PATIENT
+@click.option("--glucose", "glucose", type=float, default=75.0, show_default=True, help="Oral glucose [g].")
+@_BODY_WEIGHT
+@_out("isoglycaemic")
+@_JSON
+def isoglycaemic(patient, glucose, body_weight, out_dir, as_json):
+    """OGTT and an IV glucose infusion copying its glucose curve: incretin effect, GI glucose disposal."""
+    from .protocols import isoglycaemic_infusion as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), glucose_g=glucose), out_dir,
+                   "isoglycaemic", as_json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -11,7 +12,7 @@ from . import metrics
 from .errors import InvalidInputError
 from .patients import Patient, resolve
 from .results import Results
-from .scenario import OralGlucose, Scenario
+from .scenario import IVInsulinInfusion, Meal, OralGlucose, Scenario
 from .simulation import simulate
 from .units import PMOL_PER_L_PER_UU_PER_ML
 
@@ -87,3 +88,280 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
         classification=metrics.ada_classification(g[0], g[4]),
         results=res,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MMTT, insulin tolerance test, prolonged fast, isoglycaemic IV glucose infusion (issue 5)
+# ---------------------------------------------------------------------------------------------------------------
+#: Columns every protocol samples (those that exist in the results).
+SAMPLED_COLUMNS = ("Plasma glucose [mg/dL]", "Plasma insulin [pmol/L]", "Plasma C-peptide [pmol/L]",
+                   "Plasma glucagon [pg/mL]", "Liver glucose production [mg/kg/min]", "Gluconeogenesis [mg/kg/min]",
+                   "Liver glycogen [g]")
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """A clinical protocol: settings, plasma samples at the protocol's times, standard indices, the full run."""
+
+    patient: str
+    protocol: str
+    settings: Mapping[str, object]
+    samples: object = field(repr=False)  # pandas DataFrame indexed by "Time [min]"
+    indices: Mapping[str, float]
+    results: Results = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: protocol, settings, indices and samples, units in the keys."""
+        return {"patient": self.patient, "protocol": self.protocol, "settings": dict(self.settings),
+                "indices": dict(self.indices), "samples": self.samples.reset_index().to_dict(orient="records"),
+                "status": self.results.status[0]}
+
+    def plot(self, path=None):
+        """Glucose, insulin and C-peptide over the protocol, with the samples."""
+        from .plotting import _finish, _pyplot
+
+        plt = _pyplot(path)
+        cols = [c for c in ("Plasma glucose [mg/dL]", "Plasma insulin [pmol/L]", "Plasma C-peptide [pmol/L]")
+                if c in self.samples]
+        fig, ax = plt.subplots(len(cols), 1, figsize=(9, 2.6 * len(cols)), sharex=True)
+        for a, c in zip(np.atleast_1d(ax), cols):
+            a.plot(self.results.time_min, self.results.get(c), color="0.6")
+            a.plot(self.samples.index, self.samples[c], "o", ms=4)
+            a.set_ylabel(c)
+        np.atleast_1d(ax)[0].set_title(f"{self.protocol}, {self.patient}")
+        np.atleast_1d(ax)[-1].set_xlabel("Time [min]")
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def _samples(res: Results, times) -> "object":
+    import pandas as pd
+
+    t = res.time_min
+    data = {c: np.interp(times, t, res.get(c)) for c in SAMPLED_COLUMNS if c in res.columns}
+    data["Plasma insulin [uU/mL]"] = data["Plasma insulin [pmol/L]"] / PMOL_PER_L_PER_UU_PER_ML
+    data["Plasma C-peptide [nmol/L]"] = data["Plasma C-peptide [pmol/L]"] / 1000.0
+    return pd.DataFrame(data, index=pd.Index(np.asarray(times, dtype=float), name="Time [min]"))
+
+
+def _auc(t, y, baseline=0.0) -> float:
+    """Trapezoidal area of ``y - baseline`` over ``t``."""
+    return float(np.trapezoid(np.asarray(y) - baseline, t))
+
+
+def _check_ok(res: Results, what: str) -> None:
+    if not res.ok:
+        raise InvalidInputError("patient", res.patients[0], f"a patient the {what} can be simulated for "
+                                f"({res.status[0]})")
+
+
+#: Mixed-meal tolerance test (TrialNet): Boost High Protein 6 mL/kg up to 360 mL, drunk in 5 min;
+#: 33 g carbohydrate per 237 mL (0.139 g/mL).
+MMTT_SAMPLE_TIMES_MIN = (-10.0, 0.0, 15.0, 30.0, 60.0, 90.0, 120.0, 150.0, 180.0, 240.0)
+
+
+def mmtt(patient: Patient | str = "healthy", ml_per_kg: float = 6.0, max_ml: float = 360.0,
+         carbs_g_per_ml: float = 33.0 / 237.0, duration_min: float = 240.0) -> ProtocolResult:
+    """Mixed-meal tolerance test from the fasting state (Greenbaum CJ et al. Diabetes Care 2008;31:1966:
+    Boost 6 mL/kg, at most 360 mL, drunk within 5 min; samples -10 to 240 min).
+
+    The drink's carbohydrate enters the DM2007 gut model (which was identified on mixed meals); its
+    protein and fat are not modelled. Indices: fasting and peak C-peptide, C-peptide AUC 0-120 min and
+    its mean (AUC/120, the TrialNet outcome), peak glucose and insulin, glucagon at 30 min vs fasting.
+    """
+    pat = resolve(patient)
+    ml = min(float(ml_per_kg) * pat.body_weight_kg, float(max_ml))
+    if not (math.isfinite(ml) and 0.0 < ml <= 1000.0):
+        raise InvalidInputError("ml_per_kg", ml_per_kg, "a drink volume > 0 and <= 1000 mL")
+    if not (120.0 <= duration_min <= 480.0):
+        raise InvalidInputError("duration_min", duration_min, "120-480 min")
+    carbs = ml * carbs_g_per_ml
+    t0 = 10.0  # the run starts 10 min before the drink (the -10 min sample)
+    scen = Scenario(events=(Meal(time=t0, carbs_g=carbs, duration_min=5.0),), duration_min=duration_min + t0,
+                    name=f"MMTT {ml:.0f} mL")
+    res = simulate(pat, scen).shifted(-t0)
+    _check_ok(res, "MMTT")
+    times = [t for t in MMTT_SAMPLE_TIMES_MIN if t <= duration_min]
+    s = _samples(res, times)
+    w = (s.index >= 0) & (s.index <= 120)
+    cp = s["Plasma C-peptide [nmol/L]"]
+    auc_cp = _auc(s.index[w], cp[w])
+    indices = {
+        "Carbohydrate [g]": carbs,
+        "Fasting C-peptide [nmol/L]": float(cp.loc[0.0]),
+        "Peak C-peptide [nmol/L]": float(cp.max()),
+        "C-peptide AUC 0-120 [nmol/L x min]": auc_cp,
+        "C-peptide mean AUC 0-120 [nmol/L]": auc_cp / 120.0,
+        "Fasting glucose [mg/dL]": float(s["Plasma glucose [mg/dL]"].loc[0.0]),
+        "Peak glucose [mg/dL]": float(s["Plasma glucose [mg/dL]"].max()),
+        "Peak insulin [uU/mL]": float(s["Plasma insulin [uU/mL]"].max()),
+        "Glucagon change at 30 min [%]": 100.0 * (s["Plasma glucagon [pg/mL]"].loc[30.0]
+                                                  / s["Plasma glucagon [pg/mL]"].loc[0.0] - 1.0),
+    }
+    return ProtocolResult(res.patients[0], "mixed-meal tolerance test",
+                          {"Drink [mL]": ml, "Carbohydrate [g]": carbs, "Duration [min]": duration_min},
+                          s, indices, res)
+
+
+ITT_SAMPLE_TIMES_MIN = (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 20.0, 30.0, 45.0, 60.0)
+
+
+def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, duration_min: float = 60.0) -> ProtocolResult:
+    """Insulin tolerance test: regular insulin ``insulin_u_per_kg`` IV at 0 min (over 1 min).
+
+    Indices: kITT [%/min], -100 x the slope of ln glucose on the 3-15 min samples (short ITT: Bonora E
+    et al. J Clin Endocrinol Metab 1989;68:374); the glucose nadir and its time, and the glucagon
+    response (counter-regulation). The short test's 15-min window is before counter-regulation acts.
+    """
+    pat = resolve(patient)
+    dose = float(insulin_u_per_kg)
+    if not (math.isfinite(dose) and 0.0 < dose <= 0.3):
+        raise InvalidInputError("insulin_u_per_kg", insulin_u_per_kg, "an insulin dose > 0 and <= 0.3 U/kg")
+    if not (15.0 <= duration_min <= 240.0):
+        raise InvalidInputError("duration_min", duration_min, "15-240 min")
+    rate = dose * 1000.0  # [mU/kg/min] for one minute
+    scen = Scenario(events=(IVInsulinInfusion(time=0.0, duration_min=1.0, rate_mu_per_kg_min=min(rate, 20.0)),)
+                    + ((IVInsulinInfusion(time=1.0, duration_min=(rate - 20.0) / 20.0, rate_mu_per_kg_min=20.0),)
+                       if rate > 20.0 else ()),
+                    duration_min=duration_min, name=f"ITT {dose:g} U/kg")
+    res = simulate(pat, scen)
+    _check_ok(res, "insulin tolerance test")
+    times = [t for t in ITT_SAMPLE_TIMES_MIN if t <= duration_min]
+    s = _samples(res, times)
+    w = (s.index >= 3.0) & (s.index <= 15.0)
+    g = s["Plasma glucose [mg/dL]"]
+    k_itt = float(-100.0 * np.polyfit(s.index[w], np.log(g[w]), 1)[0])
+    gt = res.get("Plasma glucose [mg/dL]")
+    h = res.get("Plasma glucagon [pg/mL]")
+    indices = {
+        "Insulin dose [U/kg]": dose,
+        "Basal glucose [mg/dL]": float(g.iloc[0]),
+        "kITT [%/min]": k_itt,
+        "Glucose nadir [mg/dL]": float(gt.min()),
+        "Time of nadir [min]": float(res.time_min[int(np.argmin(gt))]),
+        "Peak insulin [uU/mL]": float(res.get("Plasma insulin [pmol/L]").max() / PMOL_PER_L_PER_UU_PER_ML),
+        "Peak glucagon rise [%]": float(100.0 * (h.max() / h[0] - 1.0)),
+    }
+    return ProtocolResult(res.patients[0], "insulin tolerance test", {"Insulin dose [U/kg]": dose,
+                          "Duration [min]": duration_min}, s, indices, res)
+
+
+def prolonged_fast(patient: Patient | str = "healthy", hours: float = 72.0) -> ProtocolResult:
+    """A prolonged fast from the patient's basal (overnight-fasted) state, sampled every 6 h. The liver's
+    glycogen calibration places that state 14 h after the last meal (docs/model.md), so 8 and 28 h here
+    are 22 and 42 h of fasting.
+
+    Indices: glucose at 24, 48 and 72 h (those within the fast), the lowest glucose, insulin at the end, the gluconeogenic share
+    of glucose production at 8 and 28 h (Landau BR et al. J Clin Invest 1996;98:378 measured 47, 67 and
+    93 % at 14, 22 and 42 h after the last meal), and liver glycogen left.
+    """
+    pat = resolve(patient)
+    hours = float(hours)
+    if not (math.isfinite(hours) and 12.0 <= hours <= 120.0):
+        raise InvalidInputError("hours", hours, "12-120 h")
+    res = simulate(pat, Scenario(events=(), duration_min=hours * 60.0, name=f"{hours:g}-h fast"), dt_min=5.0)
+    _check_ok(res, "prolonged fast")
+    times = np.arange(0.0, hours * 60.0 + 1e-9, 360.0)
+    s = _samples(res, times)
+    t = res.time_min
+    g = res.get("Plasma glucose [mg/dL]")
+    egp = res.get("Liver glucose production [mg/kg/min]")
+    gng = res.get("Gluconeogenesis [mg/kg/min]")
+    gly = res.get("Liver glycogen [g]")
+
+    def at(y, h):
+        return float(np.interp(h * 60.0, t, y))
+
+    indices = {f"Glucose at {h:g} h [mg/dL]": at(g, h) for h in (24.0, 48.0, 72.0, 96.0, 120.0) if h <= hours}
+    indices.update({
+        "Lowest glucose [mg/dL]": float(g.min()),
+        "Insulin at end [uU/mL]": float(res.get("Plasma insulin [pmol/L]")[-1] / PMOL_PER_L_PER_UU_PER_ML),
+        "Gluconeogenesis share at 8 h [%]": 100.0 * at(gng, 8.0) / at(egp, 8.0),
+    })
+    if hours >= 28.0:
+        indices["Gluconeogenesis share at 28 h [%]"] = 100.0 * at(gng, 28.0) / at(egp, 28.0)
+    indices["Liver glycogen left [%]"] = 100.0 * float(gly[-1] / gly[0])
+    return ProtocolResult(res.patients[0], "prolonged fast", {"Duration [h]": hours}, s, indices, res)
+
+
+def isoglycaemic_infusion(patient: Patient | str = "healthy", glucose_g: float = 75.0,
+                          duration_min: float = 180.0) -> ProtocolResult:
+    """An OGTT, then an intravenous glucose infusion that reproduces its plasma glucose curve.
+
+    The infusion rate is reset every minute to the rate that makes plasma glucose follow the oral
+    curve over the next minute, given the body's own glucose fluxes at that moment (the model's
+    right-hand side without infusion) plus a correction of the residual difference; it cannot be
+    negative. The incretin effect is ``100 (AUC_oral - AUC_iv)/AUC_oral`` of the incremental insulin
+    (and C-peptide) areas over 0-``duration_min`` (Nauck MA et al. Diabetologia 1986;29:46), and the
+    gastrointestinally mediated glucose disposal ``100 (oral load - IV glucose)/oral load`` (Hare KJ et al.
+    Diabetes 2010;59:1765). Samples are those of the isoglycaemic run, with the oral run's glucose,
+    insulin and C-peptide beside them.
+    """
+    from .clinical import _compiled
+    from .model import N_INPUTS, P, S, U, rhs_numpy
+    from .simulation import advance
+
+    pat = resolve(patient)
+    oral = ogtt(pat, glucose_g=glucose_g, duration_min=duration_min)
+    t_oral, g_oral = oral.results.time_min, oral.results.get("Plasma glucose [mg/dL]")
+    p = pat.parameter_vector()
+    vg = p[P.VG]
+    comp = _compiled([0.0, float(duration_min)], np.zeros((1, N_INPUTS)))
+    y = np.array(pat.initial_state, dtype=float)
+    n = int(round(duration_min))
+    out_t = np.arange(0.0, n + 1e-9, 1.0)
+    states = np.empty((out_t.size, y.size))
+    outputs = None
+    rate = np.zeros(n + 1)
+    extra = np.zeros(N_INPUTS)
+    zero_u = np.zeros(N_INPUTS)
+    for k in range(n):
+        t0, t1 = float(k), float(k + 1)
+        g_now = y[S.plasma_glucose] / vg
+        g_next = float(np.interp(t1, t_oral, g_oral))
+        own = rhs_numpy(t0, y, zero_u, p)[S.plasma_glucose]  # [mg/kg/min] with no infusion
+        rate[k] = max(0.0, vg * (g_next - g_now) / (t1 - t0) - own)
+        extra[U.iv_glucose] = rate[k]
+        y, ys, outs, code, t_stop = advance(y, p, comp, t0, t1, extra, [t0] if k < n - 1 else [t0, t1])
+        if outputs is None:
+            outputs = np.empty((out_t.size, outs.shape[1]))
+        rows = [k] if k < n - 1 else [k, k + 1]
+        states[rows], outputs[rows] = ys, outs
+        if code != 0:
+            raise InvalidInputError("patient", pat.name, "a patient the isoglycaemic infusion can be simulated for")
+    rate[n] = rate[n - 1]
+    from .clinical import _provenance, _results
+
+    settings = {"Oral glucose [g]": float(glucose_g), "Duration [min]": float(duration_min)}
+    res = _results(pat, out_t, states, outputs, 0, float(n), _provenance(pat, "isoglycaemic IV glucose infusion",
+                                                                           settings))
+    times = [t for t in (0.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 150.0, 180.0, 240.0) if t <= duration_min]
+    s = _samples(res, times)
+    o = _samples(oral.results, times)
+    for c in ("Plasma glucose [mg/dL]", "Plasma insulin [pmol/L]", "Plasma C-peptide [pmol/L]"):
+        s["Oral " + c[0].lower() + c[1:]] = o[c].to_numpy()
+    s["IV glucose infusion [mg/kg/min]"] = np.interp(times, out_t, rate)
+    g_iv = res.get("Plasma glucose [mg/dL]")
+
+    def incremental_auc(r):
+        i = r.get("Plasma insulin [pmol/L]")
+        c = r.get("Plasma C-peptide [pmol/L]")
+        tt = r.time_min
+        w = (tt >= 0) & (tt <= duration_min)
+        return _auc(tt[w], i[w], i[w][0]), _auc(tt[w], c[w], c[w][0])
+
+    ins_o, cp_o = incremental_auc(oral.results)
+    ins_i, cp_i = incremental_auc(res)
+    iv_g = float(np.trapezoid(rate, out_t) * pat.body_weight_kg / 1000.0)  # [g]
+    w = t_oral <= duration_min
+    indices = {
+        "Glucose curve difference, RMS [mg/dL]": float(np.sqrt(np.mean((np.interp(out_t, t_oral[w], g_oral[w])
+                                                                       - g_iv) ** 2))),
+        "IV glucose given [g]": iv_g,
+        "Oral insulin iAUC [pmol/L x min]": ins_o,
+        "IV insulin iAUC [pmol/L x min]": ins_i,
+        "Incretin effect, insulin [%]": 100.0 * (ins_o - ins_i) / ins_o if ins_o > 0 else float("nan"),
+        "Incretin effect, C-peptide [%]": 100.0 * (cp_o - cp_i) / cp_o if cp_o > 0 else float("nan"),
+        "Gastrointestinally mediated glucose disposal [%]": 100.0 * (glucose_g - iv_g) / glucose_g,
+    }
+    return ProtocolResult(res.patients[0], "isoglycaemic IV glucose infusion", settings, s, indices, res)

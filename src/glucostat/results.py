@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -52,6 +53,10 @@ class Results:
     def ok(self) -> bool:
         """True when every patient's integration completed."""
         return all(s == "ok" for s in self.status)
+
+    def shifted(self, minutes: float) -> "Results":
+        """The same run with its clock moved by ``minutes`` (-10: time 0 after a 10-min baseline)."""
+        return dataclasses.replace(self, time_min=self.time_min + float(minutes))
 
     @property
     def columns(self) -> list[str]:

@@ -255,7 +255,7 @@ def test_type1_with_exercise_leaves_the_lean_kernel_and_agrees():
     (dict(type="metformin", time=0, dose_mg=5000), "dose_mg"),
     (dict(type="sulfonylurea", time=0, drug="glimepiride", dose_mg=10), "dose_mg"),
     (dict(type="sulfonylurea", time=0, drug="tolbutamide", dose_mg=1), "drug"),
-    (dict(type="glucagon", time=0, dose_mg=1, route="iv"), "route"),
+    (dict(type="glucagon", time=0, dose_mg=1, route="oral"), "route"),
     (dict(type="exercise", time=0, duration_min=30, intensity_pct_vo2max=120), "intensity_pct_vo2max"),
     (dict(type="exercise", time=0, duration_min=-30, intensity_pct_vo2max=50), "duration_min"),
 ])

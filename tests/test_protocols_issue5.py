@@ -60,6 +60,16 @@ def test_prolonged_fast_against_landau_and_merimee():
     assert list(f.samples.index) == list(np.arange(0.0, 72 * 60 + 1, 360.0))
 
 
+def test_glucagon_stimulation_test():
+    """1 mg IV glucagon: C-peptide 0.60 -> 1.22 nmol/L at 6 min in type 2 diabetes (Chin Med Sci J
+    2008;23:117), lower increments in diabetes than in health (Faber & Binder 1977), none without beta cells."""
+    h, d, t1 = (protocols.glucagon_stimulation_test(p).indices for p in ("healthy", "t2d", "t1d"))
+    assert 0.3 < d["C-peptide increment at 6 min [nmol/L]"] < 1.0
+    assert h["C-peptide increment at 6 min [nmol/L]"] > d["C-peptide increment at 6 min [nmol/L]"]
+    assert t1["C-peptide increment at 6 min [nmol/L]"] == 0.0
+    assert t1["Glucose rise at 6 min [mg/dL]"] > 10.0  # the liver still answers
+
+
 @pytest.mark.parametrize("patient", ["healthy", "t2d"])
 def test_isoglycaemic_infusion_copies_the_oral_curve(patient):
     r = protocols.isoglycaemic_infusion(patient)
@@ -75,7 +85,7 @@ def test_isoglycaemic_infusion_copies_the_oral_curve(patient):
 
 
 @pytest.mark.parametrize("command", [["itt", "--patient", "t2d"], ["mmtt"], ["fast", "--hours", "24"],
-                                     ["isoglycaemic", "--patient", "healthy"]])
+                                     ["isoglycaemic", "--patient", "healthy"], ["glucagon-test", "--patient", "t2d"]])
 def test_protocol_cli_prints_json_with_units(command):
     out = CliRunner().invoke(main, command + ["--json"])
     assert out.exit_code == 0, out.output

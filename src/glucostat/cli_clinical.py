@@ -265,3 +265,17 @@ def isoglycaemic(patient, glucose, body_weight, out_dir, as_json):
 
     _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), glucose_g=glucose), out_dir,
                    "isoglycaemic", as_json)
+
+
+@click.command("glucagon-test")
+@_PATIENT
+@click.option("--dose", "dose", type=float, default=1.0, show_default=True, help="Glucagon IV [mg] (> 0, <= 2).")
+@_BODY_WEIGHT
+@_out("glucagon-test")
+@_JSON
+def glucagon_test(patient, dose, body_weight, out_dir, as_json):
+    """Glucagon stimulation test: C-peptide at 0 and 6 min after 1 mg IV glucagon."""
+    from .protocols import glucagon_stimulation_test as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), dose_mg=dose), out_dir,
+                   "glucagon-test", as_json)

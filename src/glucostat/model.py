@@ -89,6 +89,7 @@ class S(IntEnum):
     exercise_work = 60
     exercise_glycogen_depletion = 61
     exercise_sensitivity = 62
+    glucagon_depot_iv = 63
 
 
 class U(IntEnum):
@@ -243,6 +244,8 @@ class P(IntEnum):
     glucagon_pharmacological_ec50 = 133
     exercise_insulin_reference = 134
     exercise_insulin_mediated_output = 135
+    glucagon_ka_iv = 136
+    glucagon_beta_shift = 137
 
 
 class F(IntEnum):
@@ -375,6 +378,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_work", "Integrated exercise intensity", "%VO2max min", "muscle/fat", "A, integral of u3 over the bout, Roy & Parker 2007 eq. (9)"),
     Variable("exercise_glycogen_depletion", "Exercise glycogen depletion", "mg/kg/min", "liver", "Ggly, Roy & Parker 2007 eq. (11)"),
     Variable("exercise_sensitivity", "Post-exercise insulin sensitisation", "-", "muscle/fat", "Z, rise of insulin action after exercise (glucostat design)"),
+    Variable("glucagon_depot_iv", "IV glucagon being injected", "ug", "blood", "an IV glucagon dose entering plasma over about a minute"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -584,6 +588,9 @@ def evaluate(t, y, u, p, dy, out):
     e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect])
     yst = y[S.static_secretion]
     spo = pancreas.portal_secretion(yst, dg_dt, p[P.K], p[P.Sb], p[P.first_phase_only_rising])
+    # pharmacological glucagon stimulates the beta cell directly (glucagon stimulation test; glucostat design)
+    spo += p[P.beta] * p[P.glucagon_beta_shift] * liver.pharmacological_glucagon_occupancy(h, p[P.Hb],
+                                                                                        p[P.glucagon_pharmacological_ec50])
     spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
                                           p[P.exercise_insulin_reference])
     # a sulfonylurea lowers the glucose threshold of secretion and raises its slope (glucostat design)
@@ -606,9 +613,12 @@ def evaluate(t, y, u, p, dy, out):
     # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
     dy[S.glucagon_depot_sc] = -p[P.glucagon_ka_sc] * y[S.glucagon_depot_sc]
     dy[S.glucagon_depot_im] = -p[P.glucagon_ka_im] * y[S.glucagon_depot_im]
+    dy[S.glucagon_depot_iv] = -p[P.glucagon_ka_iv] * y[S.glucagon_depot_iv]
     injected = (drugs.glucagon_appearance(y[S.glucagon_depot_sc], p[P.glucagon_ka_sc], p[P.glucagon_F],
                                           p[P.glucagon_mcr], p[P.glucagon_half_life], bw)
                 + drugs.glucagon_appearance(y[S.glucagon_depot_im], p[P.glucagon_ka_im], p[P.glucagon_F],
+                                            p[P.glucagon_mcr], p[P.glucagon_half_life], bw)
+                + drugs.glucagon_appearance(y[S.glucagon_depot_iv], p[P.glucagon_ka_iv], 1.0,
                                             p[P.glucagon_mcr], p[P.glucagon_half_life], bw))
     dy[S.plasma_glucagon] = plasma.glucagon_derivative(h, release + injected, n_glucagon)
     # --- C-peptide: co-secreted with insulin, not extracted by the liver (Van Cauter 1992)

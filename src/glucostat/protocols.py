@@ -12,7 +12,7 @@ from . import metrics
 from .errors import InvalidInputError
 from .patients import Patient, resolve
 from .results import Results
-from .scenario import IVInsulinInfusion, Meal, OralGlucose, Scenario
+from .scenario import GlucagonInjection, IVInsulinInfusion, Meal, OralGlucose, Scenario
 from .simulation import simulate
 from .units import PMOL_PER_L_PER_UU_PER_ML
 
@@ -365,3 +365,31 @@ def isoglycaemic_infusion(patient: Patient | str = "healthy", glucose_g: float =
         "Gastrointestinally mediated glucose disposal [%]": 100.0 * (glucose_g - iv_g) / glucose_g,
     }
     return ProtocolResult(res.patients[0], "isoglycaemic IV glucose infusion", settings, s, indices, res)
+
+
+GST_SAMPLE_TIMES_MIN = (0.0, 2.0, 4.0, 6.0, 10.0, 15.0, 30.0)
+
+
+def glucagon_stimulation_test(patient: Patient | str = "healthy", dose_mg: float = 1.0) -> ProtocolResult:
+    """Glucagon stimulation test: ``dose_mg`` glucagon IV at 0 min from the fasting state; C-peptide at 0 and
+    6 min (Faber OK, Binder C. Diabetes 1977;26:605-610). Indices: fasting and 6-min C-peptide and their
+    difference (residual beta-cell function), glucose at 6 min, peak insulin."""
+    pat = resolve(patient)
+    dose = float(dose_mg)
+    if not (math.isfinite(dose) and 0.0 < dose <= 2.0):
+        raise InvalidInputError("dose_mg", dose_mg, "a glucagon dose > 0 and <= 2 mg")
+    scen = Scenario(events=(GlucagonInjection(time=0.0, dose_mg=dose, route="iv"),), duration_min=60.0,
+                    name=f"glucagon stimulation test {dose:g} mg IV")
+    res = simulate(pat, scen, dt_min=0.5)
+    _check_ok(res, "glucagon stimulation test")
+    s = _samples(res, GST_SAMPLE_TIMES_MIN)
+    cp = s["Plasma C-peptide [nmol/L]"]
+    g = s["Plasma glucose [mg/dL]"]
+    indices = {
+        "Fasting C-peptide [nmol/L]": float(cp.loc[0.0]),
+        "C-peptide at 6 min [nmol/L]": float(cp.loc[6.0]),
+        "C-peptide increment at 6 min [nmol/L]": float(cp.loc[6.0] - cp.loc[0.0]),
+        "Glucose rise at 6 min [mg/dL]": float(g.loc[6.0] - g.loc[0.0]),
+        "Peak insulin [uU/mL]": float(res.get("Plasma insulin [pmol/L]").max() / PMOL_PER_L_PER_UU_PER_ML),
+    }
+    return ProtocolResult(res.patients[0], "glucagon stimulation test", {"Glucagon IV [mg]": dose}, s, indices, res)

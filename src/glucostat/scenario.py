@@ -223,12 +223,13 @@ class Sulfonylurea(_Event):
 
 
 class GlucagonInjection(_Event):
-    """A glucagon rescue injection [mg]: 1 mg in adults, 0.5 mg in children under 25 kg,
-    intramuscular (``route = "im"``) or subcutaneous (``"sc"``)."""
+    """A glucagon injection [mg]: the rescue dose, 1 mg in adults, 0.5 mg in children under 25 kg,
+    intramuscular (``route = "im"``) or subcutaneous (``"sc"``); or intravenous (``"iv"``, the
+    glucagon stimulation test)."""
 
     type: Literal["glucagon"] = "glucagon"
     dose_mg: float = Field(default=1.0, gt=0.0, le=2.0, description="Glucagon [mg]")
-    route: Literal["im", "sc"] = "im"
+    route: Literal["im", "sc", "iv"] = "im"
 
 
 #: VO2 at rest as % of VO2max: Roy & Parker 2007's exercise input u3 is intensity above it.
@@ -469,7 +470,7 @@ class Scenario(BaseModel):
                     jump[k0, SULFONYLUREAS[ev.drug][0]] += ev.dose_mg
             elif isinstance(ev, GlucagonInjection):
                 if k0 < nseg:
-                    depot = S.glucagon_depot_im if ev.route == "im" else S.glucagon_depot_sc
+                    depot = {"im": S.glucagon_depot_im, "sc": S.glucagon_depot_sc, "iv": S.glucagon_depot_iv}[ev.route]
                     jump[k0, depot] += ev.dose_mg * 1e3  # [ug]
             elif isinstance(ev, Exercise):
                 u3 = ev.intensity_pct_vo2max - RESTING_VO2MAX_PCT

@@ -90,6 +90,17 @@ def glucagon_action(h, hb, f2):
 
 
 @njit(cache=True)
+def pharmacological_glucagon_occupancy(h, hb, ec50_ratio):
+    """``x^2/(EC50^2 + x^2)`` with ``x = H/Hb - 1`` (0 at or below basal): the share of the maximal response
+    to pharmacological glucagon (1 % at 3x basal with EC50 = 20; glucostat design)."""
+    x = h / hb - 1.0
+    if x <= 0.0:
+        return 0.0
+    x2 = x * x
+    return x2 / (ec50_ratio * ec50_ratio + x2)
+
+
+@njit(cache=True)
 def pharmacological_glucagon_output(h, hb, f2, gmax, ec50_ratio):
     """Extra liver output at pharmacological glucagon [mg/kg/min] (glucostat design).
 
@@ -100,8 +111,8 @@ def pharmacological_glucagon_output(h, hb, f2, gmax, ec50_ratio):
     above the physiological range (at x = 2, 1 % of Gmax), adds that response; it fades like Sorensen's (the same
     fraction ``f2/(M0 - 1)``, half over about an hour).
     """
-    x = h / hb - 1.0
-    if x <= 0.0:
+    occupancy = pharmacological_glucagon_occupancy(h, hb, ec50_ratio)
+    if occupancy <= 0.0:
         return 0.0
     m0 = np.tanh(_GA_B * h / hb) / _GA_BASAL
     fade = 0.0
@@ -111,8 +122,7 @@ def pharmacological_glucagon_output(h, hb, f2, gmax, ec50_ratio):
             fade = 0.0
         elif fade > 1.0:
             fade = 1.0
-    x2 = x * x
-    return gmax * x2 / (ec50_ratio * ec50_ratio + x2) * (1.0 - fade)
+    return gmax * occupancy * (1.0 - fade)
 
 
 # --------------------------------------------------------------------------- glycogen and GNG

@@ -90,6 +90,7 @@ class S(IntEnum):
     exercise_glycogen_depletion = 61
     exercise_sensitivity = 62
     glucagon_depot_iv = 63
+    incretin = 64
 
 
 class U(IntEnum):
@@ -246,6 +247,10 @@ class P(IntEnum):
     exercise_insulin_mediated_output = 135
     glucagon_ka_iv = 136
     glucagon_beta_shift = 137
+    incretin_max = 138
+    incretin_half = 139
+    incretin_time = 140
+    incretin_reference = 141
 
 
 class F(IntEnum):
@@ -291,6 +296,7 @@ class F(IntEnum):
     exercise_uptake = 37
     exercise_hepatic_output = 38
     exercise_insulin_sensitivity = 39
+    incretin_gain = 40
 
 
 N_STATES = len(S)
@@ -379,6 +385,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_glycogen_depletion", "Exercise glycogen depletion", "mg/kg/min", "liver", "Ggly, Roy & Parker 2007 eq. (11)"),
     Variable("exercise_sensitivity", "Post-exercise insulin sensitisation", "-", "muscle/fat", "Z, rise of insulin action after exercise (glucostat design)"),
     Variable("glucagon_depot_iv", "IV glucagon being injected", "ug", "blood", "an IV glucagon dose entering plasma over about a minute"),
+    Variable("incretin", "Incretin signal", "mg/kg/min", "gut", "GLP-1/GIP drive: gut glucose absorption seen through the L- and K-cell response (glucostat design)"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -422,6 +429,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_uptake", "Exercise glucose uptake", "mg/kg/min", "muscle/fat", "insulin-independent muscle uptake due to exercise"),
     Variable("exercise_hepatic_output", "Exercise hepatic glucose output", "mg/kg/min", "liver", "Gprod - Ggly added to liver output (Roy & Parker 2007)"),
     Variable("exercise_insulin_sensitivity", "Exercise insulin sensitisation", "-", "muscle/fat", "multiplier of insulin-stimulated muscle uptake (1 at rest)"),
+    Variable("incretin_gain", "Incretin potentiation of insulin secretion", "-", "pancreas", "multiplier of glucose-stimulated secretion by gut hormones (1 during a typical meal)"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
@@ -586,17 +594,25 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.sulfonylurea_effect] = drugs.effect_site_derivative(y[S.sulfonylurea_effect], su_drive,
                                                              p[P.sulfonylurea_effect_half_life])
     e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect])
+    # gut hormones (GLP-1, GIP) potentiate glucose-stimulated secretion (incretin effect; glucostat design)
+    dy[S.incretin] = (ra - y[S.incretin]) / p[P.incretin_time]
+    incretin_gain = pancreas.incretin_gain(y[S.incretin], p[P.incretin_max], p[P.incretin_half],
+                                           p[P.incretin_reference])
     yst = y[S.static_secretion]
-    spo = pancreas.portal_secretion(yst, dg_dt, p[P.K], p[P.Sb], p[P.first_phase_only_rising])
+    spo = pancreas.portal_secretion(yst, dg_dt, p[P.K] * incretin_gain, p[P.Sb], p[P.first_phase_only_rising])
     # pharmacological glucagon stimulates the beta cell directly (glucagon stimulation test; glucostat design)
     spo += p[P.beta] * p[P.glucagon_beta_shift] * liver.pharmacological_glucagon_occupancy(h, p[P.Hb],
                                                                                         p[P.glucagon_pharmacological_ec50])
     spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
                                           p[P.exercise_insulin_reference])
-    # a sulfonylurea lowers the glucose threshold of secretion and raises its slope (glucostat design)
+    # a sulfonylurea lowers the glucose threshold of secretion and raises its slope (glucostat design);
+    # incretins potentiate only glucose-stimulated secretion, above the threshold
+    g_beta = g + p[P.sulfonylurea_threshold_shift] * e_su
+    beta_eff = p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su)
+    if g_beta > p[P.Gb]:
+        beta_eff *= incretin_gain
     dy[S.static_secretion] = pancreas.static_secretion_derivative(
-        yst, g + p[P.sulfonylurea_threshold_shift] * e_su, p[P.alpha],
-        p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
+        yst, g_beta, p[P.alpha], beta_eff, p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
     )
     ipo = y[S.portal_insulin]
     dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
@@ -720,6 +736,7 @@ def evaluate(t, y, u, p, dy, out):
     out[F.exercise_uptake] = gup
     out[F.exercise_hepatic_output] = exercise_output
     out[F.exercise_insulin_sensitivity] = sensitisation
+    out[F.incretin_gain] = incretin_gain
 
 
 def rhs_numpy(t, y, u, p):

@@ -59,6 +59,24 @@ def portal_insulin_derivative(i_po, spo, gamma):
     return -gamma * i_po + spo
 
 
+@njit(cache=True)
+def incretin_gain(signal, e_max, half, reference):
+    """Multiplier of glucose-stimulated insulin secretion (beta and K) by the incretin hormones [-].
+
+    glucostat design (docs/model.md 'Incretins'): GLP-1 and GIP are released as glucose is absorbed
+    (``signal``, the gut glucose absorption Ra filtered with the hormones' time constant,
+    [mg/kg/min]) and potentiate glucose-stimulated secretion, ``1 + Emax s/(s + K)``. DM2007's beta
+    and K were identified on meals, with the incretins acting, so the gain is divided by its value
+    at a reference signal typical of a meal's secretory phase (``reference``): meal responses stay
+    those of DM2007, and intravenous glucose, with no incretin signal, stimulates less (the incretin
+    effect; Nauck MA et al. Diabetologia 1986;29:46). ``e_max = 0`` gives 1 (the published variants).
+    """
+    if e_max <= 0.0:
+        return 1.0
+    s = signal if signal > 0.0 else 0.0
+    return (1.0 + e_max * s / (s + half)) / (1.0 + e_max * reference / (reference + half))
+
+
 # --------------------------------------------------------------------------- alpha cells
 # Sorensen 1985 (MIT PhD thesis, Table and eqs. of the glucagon subsystem; restated
 # by Panunzi et al. 2020, doi:10.1186/s12976-020-00118-1): the pancreatic glucagon

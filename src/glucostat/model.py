@@ -251,6 +251,7 @@ class P(IntEnum):
     incretin_half = 139
     incretin_time = 140
     incretin_reference = 141
+    first_phase_half_rate = 142
 
 
 class F(IntEnum):
@@ -599,7 +600,8 @@ def evaluate(t, y, u, p, dy, out):
     incretin_gain = pancreas.incretin_gain(y[S.incretin], p[P.incretin_max], p[P.incretin_half],
                                            p[P.incretin_reference])
     yst = y[S.static_secretion]
-    spo = pancreas.portal_secretion(yst, dg_dt, p[P.K] * incretin_gain, p[P.Sb], p[P.first_phase_only_rising])
+    spo = pancreas.portal_secretion(yst, pancreas.saturating_rise(dg_dt, p[P.first_phase_half_rate]),
+                                    p[P.K] * incretin_gain, p[P.Sb], p[P.first_phase_only_rising])
     # pharmacological glucagon stimulates the beta cell directly (glucagon stimulation test; glucostat design)
     spo += p[P.beta] * p[P.glucagon_beta_shift] * liver.pharmacological_glucagon_occupancy(h, p[P.Hb],
                                                                                         p[P.glucagon_pharmacological_ec50])

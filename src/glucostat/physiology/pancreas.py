@@ -39,6 +39,22 @@ def portal_secretion(y, dg_dt, k, sb, first_phase_only_rising):
 
 
 @njit(cache=True)
+def saturating_rise(dg_dt, half_rate):
+    """Rate of glucose rise seen by the first phase [mg/dL/min]: ``r/(1 + r/r_half)`` for r > 0.
+
+    glucostat design (docs/model.md 'First phase'): DM2007's first phase ``K dG/dt`` is linear
+    in the rate of rise, identified on meals (dG/dt up to ~ 2-3 mg/dL/min); an IV glucose bolus
+    rises at ~ 100 mg/dL/min and would release K x that, whereas first-phase secretion empties a
+    limited pool of readily releasable granules (Rorsman P, Renstrom E. Diabetologia 2003;46:1029),
+    small in type 2 diabetes, where the first phase to IV glucose is lost (Ward WK et al. Diabetes
+    Care 1984;7:491). A fall (r <= 0) passes unchanged; ``half_rate`` of 1e9 or more is linear.
+    """
+    if dg_dt <= 0.0 or half_rate >= 1e9:
+        return dg_dt
+    return dg_dt / (1.0 + dg_dt / half_rate)
+
+
+@njit(cache=True)
 def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled):
     """dY/dt [pmol/kg/min^2], static (second-phase) secretion.
 

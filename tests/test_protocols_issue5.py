@@ -31,8 +31,6 @@ def test_mmtt_samples_and_indices(mmtts):
     assert h.indices["Carbohydrate [g]"] == pytest.approx(360 * 33 / 237)  # 6 mL/kg x 78 kg capped at 360 mL
     assert 0.26 <= h.indices["Fasting C-peptide [nmol/L]"] <= 1.03
     assert h.indices["Peak C-peptide [nmol/L]"] > 2.5 * h.indices["Fasting C-peptide [nmol/L]"]
-    assert h.indices["C-peptide mean AUC 0-120 [nmol/L]"] == pytest.approx(
-        h.indices["C-peptide AUC 0-120 [nmol/L x min]"] / 120)
     assert h.indices["Peak glucose [mg/dL]"] < 160 < 200 < d.indices["Peak glucose [mg/dL]"]
     assert h.indices["Glucagon change at 30 min [%]"] < -15 < d.indices["Glucagon change at 30 min [%]"]
     # the -10 and 0 min samples are both fasting
@@ -76,7 +74,6 @@ def test_isoglycaemic_infusion_copies_the_oral_curve(patient):
     ind = r.indices
     assert ind["Glucose curve difference, RMS [mg/dL]"] < 1.0
     assert 0.0 < ind["IV glucose given [g]"] < 75.0
-    assert (r.samples["IV glucose infusion [mg/kg/min]"] >= 0).all()
     # incretin effect: 50-70 % in health (Nauck 1986; Meier & Nauck 2010), reduced in type 2 diabetes,
     # about 20-35 % or less (Nauck 1986; Knop 2007)
     lo, hi = (45.0, 70.0) if patient == "healthy" else (15.0, 35.0)

@@ -516,11 +516,11 @@ def evaluate(t, y, u, p, dy, out):
     z_ex = y[S.exercise_sensitivity]
     dy[S.exercise_sensitivity] = exercise.sensitivity_derivative(z_ex, pvo2, p[P.exercise_sensitivity_rise],
                                                                  p[P.exercise_sensitivity_decay])
-    # the share of Gprod that the fall of portal insulin brings about is missing without beta cells
-    gprod = y[S.exercise_hepatic_output]
+    # the share of the exercise liver output that the fall of portal insulin brings about is missing without
+    # beta cells (Gprod and its glycogen-depletion limit Ggly alike)
+    exercise_output = y[S.exercise_hepatic_output] - y[S.exercise_glycogen_depletion]
     if p[P.Sb] <= 0.0:
-        gprod *= 1.0 - p[P.exercise_insulin_mediated_output]
-    exercise_output = gprod - y[S.exercise_glycogen_depletion]
+        exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output]
     demand += exercise_output
     if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
         demand = 0.0
@@ -607,14 +607,15 @@ def evaluate(t, y, u, p, dy, out):
                                                                                         p[P.glucagon_pharmacological_ec50])
     spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
                                           p[P.exercise_insulin_reference])
-    # a sulfonylurea lowers the glucose threshold of secretion and raises its slope (glucostat design);
-    # incretins potentiate only glucose-stimulated secretion, above the threshold
-    g_beta = g + p[P.sulfonylurea_threshold_shift] * e_su
-    beta_eff = p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su)
-    if g_beta > p[P.Gb]:
-        beta_eff *= incretin_gain
+    # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
+    # threshold (a glucose-independent drive) and raises the slope (glucostat design)
+    g_excess = g - p[P.Gb]
+    if g_excess > 0.0:
+        g_excess *= incretin_gain
+    g_beta = p[P.Gb] + g_excess + p[P.sulfonylurea_threshold_shift] * e_su
     dy[S.static_secretion] = pancreas.static_secretion_derivative(
-        yst, g_beta, p[P.alpha], beta_eff, p[P.Gb], p[P.Sb], p[P.secretion_floor_enabled]
+        yst, g_beta, p[P.alpha], p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb],
+        p[P.secretion_floor_enabled]
     )
     ipo = y[S.portal_insulin]
     dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])

@@ -12,7 +12,7 @@ from . import metrics
 from .errors import InvalidInputError
 from .patients import Patient, resolve
 from .results import Results
-from .scenario import GlucagonInjection, IVInsulinInfusion, Meal, OralGlucose, Scenario
+from .scenario import GlucagonInjection, IVInsulinBolus, Meal, OralGlucose, Scenario
 from .simulation import simulate
 from .units import PMOL_PER_L_PER_UU_PER_ML
 
@@ -170,9 +170,12 @@ def mmtt(patient: Patient | str = "healthy", ml_per_kg: float = 6.0, max_ml: flo
     its mean (AUC/120, the TrialNet outcome), peak glucose and insulin, glucagon at 30 min vs fasting.
     """
     pat = resolve(patient)
+    for name, value, top in (("ml_per_kg", ml_per_kg, 20.0), ("max_ml", max_ml, 1000.0),
+                             ("carbs_g_per_ml", carbs_g_per_ml, 1.0)):
+        v = float(value)
+        if not (math.isfinite(v) and 0.0 < v <= top):
+            raise InvalidInputError(name, value, f"a number > 0 and <= {top:g}")
     ml = min(float(ml_per_kg) * pat.body_weight_kg, float(max_ml))
-    if not (math.isfinite(ml) and 0.0 < ml <= 1000.0):
-        raise InvalidInputError("ml_per_kg", ml_per_kg, "a drink volume > 0 and <= 1000 mL")
     if not (120.0 <= duration_min <= 480.0):
         raise InvalidInputError("duration_min", duration_min, "120-480 min")
     carbs = ml * carbs_g_per_ml
@@ -210,7 +213,7 @@ def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, durat
     """Insulin tolerance test: regular insulin ``insulin_u_per_kg`` IV at 0 min (over 1 min).
 
     Indices: kITT [%/min], -100 x the slope of ln glucose on the 3-15 min samples (short ITT: Bonora E
-    et al. J Clin Endocrinol Metab 1989;68:374); the glucose nadir and its time, and the glucagon
+    et al. J Clin Endocrinol Metab 1989;68:374; Akinmokun A et al. Diabet Med 1992;9:432); the glucose nadir and its time, and the glucagon
     response (counter-regulation). The short test's 15-min window is before counter-regulation acts.
     """
     pat = resolve(patient)
@@ -219,11 +222,8 @@ def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, durat
         raise InvalidInputError("insulin_u_per_kg", insulin_u_per_kg, "an insulin dose > 0 and <= 0.3 U/kg")
     if not (15.0 <= duration_min <= 240.0):
         raise InvalidInputError("duration_min", duration_min, "15-240 min")
-    rate = dose * 1000.0  # [mU/kg/min] for one minute
-    scen = Scenario(events=(IVInsulinInfusion(time=0.0, duration_min=1.0, rate_mu_per_kg_min=min(rate, 20.0)),)
-                    + ((IVInsulinInfusion(time=1.0, duration_min=(rate - 20.0) / 20.0, rate_mu_per_kg_min=20.0),)
-                       if rate > 20.0 else ()),
-                    duration_min=duration_min, name=f"ITT {dose:g} U/kg")
+    scen = Scenario(events=(IVInsulinBolus(time=0.0, units_per_kg=dose),), duration_min=duration_min,
+                    name=f"ITT {dose:g} U/kg")
     res = simulate(pat, scen)
     _check_ok(res, "insulin tolerance test")
     times = [t for t in ITT_SAMPLE_TIMES_MIN if t <= duration_min]
@@ -352,7 +352,7 @@ def isoglycaemic_infusion(patient: Patient | str = "healthy", glucose_g: float =
 
     ins_o, cp_o = incremental_auc(oral.results)
     ins_i, cp_i = incremental_auc(res)
-    iv_g = float(np.trapezoid(rate, out_t) * pat.body_weight_kg / 1000.0)  # [g]
+    iv_g = float(states[-1, S.cum_iv_glucose] * pat.body_weight_kg / 1000.0)  # [g] given (piecewise constant)
     w = t_oral <= duration_min
     indices = {
         "Glucose curve difference, RMS [mg/dL]": float(np.sqrt(np.mean((np.interp(out_t, t_oral[w], g_oral[w])

@@ -155,11 +155,22 @@ class IVGlucoseInfusion(_Event):
 
 
 class IVInsulinInfusion(_Event):
-    """An intravenous insulin infusion at a constant rate [mU/kg/min]."""
+    """An intravenous insulin infusion at a constant rate [mU/kg/min] (a bolus: :class:`IVInsulinBolus`)."""
 
     type: Literal["iv_insulin_infusion"] = "iv_insulin_infusion"
     duration_min: float = Field(gt=0.0, le=MAX_TIME_MIN, description="Duration [min]")
     rate_mu_per_kg_min: float = Field(gt=0.0, le=20.0, description="Insulin infusion rate [mU/kg/min]")
+
+
+class IVInsulinBolus(_Event):
+    """An intravenous insulin bolus [U/kg] (regular insulin), injected over one minute (insulin tolerance test)."""
+
+    type: Literal["iv_insulin_bolus"] = "iv_insulin_bolus"
+    units_per_kg: float = Field(gt=0.0, le=0.3, description="Insulin [U/kg] (insulin tolerance test: 0.05-0.15)")
+
+    @property
+    def end(self) -> float:
+        return self.time + 1.0
 
 
 #: Insulin products and the model input each one feeds (docs/model.md, 'Insulin products').
@@ -245,11 +256,13 @@ class Exercise(_Event):
     duration_min: float = Field(gt=0.0, le=600.0, description="Duration [min]")
     intensity_pct_vo2max: float = Field(gt=RESTING_VO2MAX_PCT, le=100.0,
                                         description="Intensity [% of VO2max], above rest (8 %)")
+    # note: Roy & Parker's glycogen-depletion threshold ATH = -1.1521 u3^2 + 87.471 u3 is <= 0 above
+    # u3 = 75.9 (intensity ~ 84 %): at such intensities their depletion term starts at once
 
 
 Event = Annotated[
-    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion, InsulinBolus, InsulinInfusion,
-          Metformin, Sulfonylurea, GlucagonInjection, Exercise],
+    Union[Meal, OralGlucose, IVGlucoseBolus, IVGlucoseInfusion, IVInsulinInfusion, IVInsulinBolus, InsulinBolus,
+          InsulinInfusion, Metformin, Sulfonylurea, GlucagonInjection, Exercise],
     Field(discriminator="type"),
 ]
 
@@ -458,6 +471,8 @@ class Scenario(BaseModel):
             elif isinstance(ev, IVInsulinInfusion):
                 # 1 mU = 6 pmol (1 µU/mL = 6 pmol/L)
                 u[k0:k1, U.iv_insulin] += ev.rate_mu_per_kg_min * PMOL_PER_L_PER_UU_PER_ML
+            elif isinstance(ev, IVInsulinBolus):
+                u[k0:k1, U.iv_insulin] += ev.units_per_kg * PMOL_PER_U  # [pmol/kg/min] for one minute
             elif isinstance(ev, InsulinBolus):
                 u[k0:k1, INSULIN_PRODUCTS[ev.product]] += ev.units * per_kg / ev.duration_min
             elif isinstance(ev, InsulinInfusion):

@@ -34,19 +34,19 @@ def estimated_hba1c_percent(mean_glucose_mg_dl):
     return (np.asarray(mean_glucose_mg_dl, dtype=float) + 46.7) / 28.7
 
 
-def _summary(res, t0_min: float) -> dict[str, float]:
+def _summary(res, last_days: int) -> dict[str, float]:
+    """Summaries of the run's last ``last_days`` whole days."""
     t = res.time_min
     g = res.get("Plasma glucose [mg/dL]")
-    window = t >= t0_min
-    m = consensus_metrics(g[window])
+    days_to = int(round(t[-1] / MIN_PER_DAY))
+    t0_min = (days_to - last_days) * MIN_PER_DAY
+    m = consensus_metrics(g[t >= t0_min])
     mean = m["Mean glucose [mg/dL]"]
-    days_from = int(round(t0_min / MIN_PER_DAY))
-    # fasting glucose: 06:55 on each summarised day (before a 07:00 breakfast)
-    fasting = [g[int(np.searchsorted(t, d * MIN_PER_DAY + 415.0))] for d in range(days_from, int(t[-1] // MIN_PER_DAY))
-               if d * MIN_PER_DAY + 415.0 <= t[-1]]
+    # fasting glucose: 06:55 on each summarised day (before a 07:00 breakfast), interpolated on the output grid
+    fasting = np.interp([d * MIN_PER_DAY + 415.0 for d in range(days_to - last_days, days_to)], t, g)
     return {
         "Mean glucose [mg/dL]": mean,
-        "Fasting glucose 06:55 [mg/dL]": float(np.mean(fasting)) if fasting else float("nan"),
+        "Fasting glucose 06:55 [mg/dL]": float(np.mean(fasting)),
         "GMI [%]": float(gmi_percent(mean)),
         "Estimated HbA1c [%]": float(estimated_hba1c_percent(mean)),
         "Time in range 70-180 [%]": m["Time in range 70-180 [%]"],
@@ -85,7 +85,7 @@ def treatment_effect(patient: Patient | str, regimen: Scenario, control: Scenari
     """Simulate a regimen and its control; summarise the last ``last_days`` days of each.
 
     ``control`` defaults to ``regimen`` without its drug doses, glucagon injections and exercise
-    (meals and insulin kept). Both must last at least ``last_days`` whole days.
+    (meals and insulin kept). Both last whole days; each is summarised over its own last ``last_days`` days.
     """
     pat = resolve(patient)
     if not isinstance(regimen, Scenario):
@@ -93,13 +93,18 @@ def treatment_effect(patient: Patient | str, regimen: Scenario, control: Scenari
     if control is None:
         control = Scenario(events=tuple(e for e in regimen.events if not isinstance(e, TREATMENTS)),
                            duration_min=regimen.duration_min, name=f"{regimen.name} (control)")
-    total_days = min(regimen.duration_min, control.duration_min) / MIN_PER_DAY
+    elif not isinstance(control, Scenario):
+        raise InvalidInputError("control", control, "a Scenario (or None: the regimen without drugs and exercise)")
+    for name, sc in (("regimen", regimen), ("control", control)):
+        days = sc.duration_min / MIN_PER_DAY
+        if abs(days - round(days)) > 1e-9:
+            raise InvalidInputError(f"{name}.duration_min", sc.duration_min, "whole days (a multiple of 1440 min)")
+    total_days = int(round(min(regimen.duration_min, control.duration_min) / MIN_PER_DAY))
     if not isinstance(last_days, int) or isinstance(last_days, bool) or not 1 <= last_days <= total_days:
-        raise InvalidInputError("last_days", last_days, f"an integer from 1 to the scenario's {total_days:g} days")
-    t0 = (total_days - last_days) * MIN_PER_DAY
+        raise InvalidInputError("last_days", last_days, f"an integer from 1 to the scenarios' {total_days} days")
     res_t = simulate(pat, regimen, dt_min=dt_min)
     res_c = simulate(pat, control, dt_min=dt_min)
     for res, which, sc in ((res_t, "regimen", regimen), (res_c, "control", control)):
         if not res.ok:
             raise SimulationError(f"{which} {sc.name!r} for patient {pat.name!r}: {res.status[0]}")
-    return TreatmentEffect(pat.name, last_days, _summary(res_t, t0), _summary(res_c, t0))
+    return TreatmentEffect(pat.name, last_days, _summary(res_t, last_days), _summary(res_c, last_days))

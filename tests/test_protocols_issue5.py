@@ -109,3 +109,11 @@ def test_incretin_split_keeps_the_meal_and_the_fasting_state():
     fast_on = gs.simulate("healthy", gs.Scenario(duration_min=480), dt_min=10).get("Plasma glucose [mg/dL]")
     fast_off = gs.simulate(off, gs.Scenario(duration_min=480), dt_min=10).get("Plasma glucose [mg/dL]")
     np.testing.assert_allclose(fast_on, fast_off, atol=1e-6)
+
+
+def test_cirrhosis_has_a_reduced_incretin_effect():
+    """Junker AE et al. J Gastroenterol Hepatol 2015;30:1522: incretin effect 35 +- 44 % in cirrhosis vs
+    55 +- 30 % in controls (50-g OGTT and isoglycaemic IV glucose; median +- IQR)."""
+    healthy = protocols.isoglycaemic_infusion("healthy").indices["Incretin effect, insulin [%]"]
+    cirr = protocols.isoglycaemic_infusion("cirrhosis").indices["Incretin effect, insulin [%]"]
+    assert 20.0 < cirr < healthy - 8.0

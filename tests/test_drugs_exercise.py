@@ -313,3 +313,31 @@ def test_basal_insulin_added_to_metformin_in_type2():
     assert falls[1] < falls[0] < -5.0
     over = gs.Scenario.day(days=10, daily=oral + [gs.InsulinBolus(time="22:00", units=60, product="glargine")])
     assert gs.treatment_effect("t2d", over, control=control, last_days=3).treated["Minimum glucose [mg/dL]"] < 70.0
+
+
+def test_drugs_and_exercise_from_the_command_line(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from glucostat.cli import main
+
+    f = tmp_path / "day.toml"
+    f.write_text('duration_min = 1440\n[[events]]\ntype = "meal"\ntime = "07:00"\ncarbs_g = 50\n'
+                 '[[events]]\ntype = "metformin"\ntime = "08:00"\ndose_mg = 1000\n'
+                 '[[events]]\ntype = "exercise"\ntime = "17:00"\nduration_min = 45\nintensity_pct_vo2max = 55\n',
+                 encoding="utf-8")
+    with_drug = CliRunner().invoke(main, ["simulate", "--scenario", str(f), "--patient", "t2d", "--json"])
+    assert with_drug.exit_code == 0, with_drug.output
+    data = json.loads(with_drug.output)
+    assert [e["type"] for e in data["scenario"]["events"]] == ["meal", "metformin", "exercise"]
+    f.write_text('duration_min = 1440\n[[events]]\ntype = "meal"\ntime = "07:00"\ncarbs_g = 50\n', encoding="utf-8")
+    without = json.loads(CliRunner().invoke(main, ["simulate", "--scenario", str(f), "--patient", "t2d",
+                                                   "--json"]).output)
+    mean = "Mean plasma glucose [mg/dL]"
+    assert data["summary"]["t2d"][mean] < without["summary"]["t2d"][mean] - 5.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[events]]\ntype = "sulfonylurea"\ntime = "08:00"\ndrug = "glimepiride"\ndose_mg = 12\n',
+                   encoding="utf-8")
+    out = CliRunner().invoke(main, ["simulate", "--scenario", str(bad)])
+    assert out.exit_code != 0 and "dose_mg" in out.output

@@ -341,3 +341,24 @@ def test_drugs_and_exercise_from_the_command_line(tmp_path):
                    encoding="utf-8")
     out = CliRunner().invoke(main, ["simulate", "--scenario", str(bad)])
     assert out.exit_code != 0 and "dose_mg" in out.output
+
+
+def test_treatment_command_reports_the_hba1c_change(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from glucostat.cli import main
+
+    f = tmp_path / "day.toml"
+    f.write_text('name = "glimepiride"\n[[events]]\ntype = "sulfonylurea"\ntime = "06:30"\ndrug = "glimepiride"\n'
+                 'dose_mg = 4\n' + "".join(f'[[events]]\ntype = "meal"\ntime = "{t}"\ncarbs_g = {g}\n'
+                                            for t, g in (("07:00", 50), ("12:00", 70), ("18:00", 80))),
+                 encoding="utf-8")
+    out = CliRunner().invoke(main, ["treatment", "-p", "t2d", "-s", str(f), "--days", "7", "--last-days", "2",
+                                    "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["summarised days"] == 2
+    assert -2.2 < data["change"]["Estimated HbA1c [%]"] < -0.8  # -1.51 % (Hirst 2013)
+    assert data["treated"]["Mean glucose [mg/dL]"] < data["control"]["Mean glucose [mg/dL]"]

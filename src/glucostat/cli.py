@@ -75,6 +75,7 @@ def main():
       glucostat itt / fast / isoglycaemic            insulin tolerance, 72-h fast, incretin effect
       glucostat glucagon-test --patient t2d          C-peptide response to 1 mg IV glucagon
       glucostat simulate --scenario regimen.toml     meals, drugs and exercise from a scenario file
+      glucostat treatment -p t2d -s day.toml --days 28   weeks of a regimen: HbA1c change
       glucostat patients                             the built-in patients
       glucostat parameters healthy                   parameter values, units, sources
       glucostat closed-loop --cohort t1d-adult --n 10 --days 3 --seed 1 --json
@@ -416,8 +417,8 @@ def parameters(patient, out_file, as_json):
 
 from .cli_clinical import clamp as _clamp, compare as _compare, ivgtt as _ivgtt  # noqa: E402
 from .cli_clinical import fast as _fast, isoglycaemic as _isoglycaemic, itt as _itt, mmtt as _mmtt  # noqa: E402
-from .cli_clinical import glucagon_test as _glucagon_test  # noqa: E402
-for _cmd in (_clamp, _ivgtt, _compare, _mmtt, _itt, _fast, _isoglycaemic, _glucagon_test):
+from .cli_clinical import glucagon_test as _glucagon_test, treatment as _treatment  # noqa: E402
+for _cmd in (_clamp, _ivgtt, _compare, _mmtt, _itt, _fast, _isoglycaemic, _glucagon_test, _treatment):
     main.add_command(_cmd)
 
 

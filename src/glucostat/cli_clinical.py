@@ -279,3 +279,30 @@ def glucagon_test(patient, dose, body_weight, out_dir, as_json):
 
     _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), dose_mg=dose), out_dir,
                    "glucagon-test", as_json)
+
+
+@click.command("treatment")
+@_PATIENT
+@click.option("--scenario", "-s", "scenario_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Scenario file (.toml/.json) with one day's events (meals, doses, insulin, exercise; times "
+                   "within the day), repeated for --days days.")
+@click.option("--days", "days", type=click.IntRange(1, 366), default=28, show_default=True, help="Days of treatment.")
+@click.option("--last-days", "last_days", type=click.IntRange(1, 366), default=7, show_default=True,
+              help="Summarise the last N days (drugs at steady state).")
+@_BODY_WEIGHT
+@_JSON
+def treatment(patient, scenario_file, days, last_days, body_weight, as_json):
+    """Weeks of a regimen against the same days without drugs and exercise: mean and fasting glucose,
+    GMI, estimated HbA1c (ADAG), time in range, and the change."""
+    from .cli import _emit_json
+    from .scenario import Scenario
+    from .treatment import treatment_effect
+
+    day = Scenario.from_file(scenario_file)
+    regimen = Scenario.day(meals={}, days=days, daily=list(day.events), name=day.name)
+    eff = treatment_effect(Patient.from_preset(patient, body_weight_kg=body_weight), regimen, last_days=last_days)
+    if as_json:
+        _emit_json(eff.to_dict())
+    else:
+        click.echo(f"{day.name} for {days} days, patient {eff.patient}: last {last_days} days")
+        click.echo(eff.table().T.to_string(float_format=lambda v: f"{v:.3g}"))

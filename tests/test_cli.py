@@ -81,7 +81,7 @@ def test_closed_loop_cli_reproducible(tmp_path):
                 "Time above 250 [%]", "Mean glucose [mg/dL]", "SD glucose [mg/dL]", "Coefficient of variation [%]",
                 "GMI [%]", "LBGI [1]", "HBGI [1]", "Risk index [1]"):
         assert key in data["cohort"] and key in data["patients"]["adult#001"]
-    p = run("closed-loop", "-p", "t1d", "--controller", "pid", "--meal", "07:00=50", "--out", str(tmp_path / "cl"))
+    run("closed-loop", "-p", "t1d", "--controller", "pid", "--meal", "07:00=50", "--out", str(tmp_path / "cl"))
     assert (tmp_path / "cl" / "metrics.csv").exists() and (tmp_path / "cl" / "closed_loop.png").exists()
     bad = run("closed-loop", "--cohort", "simglucose-adult", "--n", "50", check=False)
     assert bad.returncode == 2 and "--n" in bad.stderr

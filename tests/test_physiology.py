@@ -5,7 +5,6 @@ insulin in pmol/L (1 uU/mL = 6 pmol/L).
 """
 
 import numpy as np
-import pytest
 
 import glucostat as gs
 

@@ -4,7 +4,6 @@ import concurrent.futures
 import json
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner

@@ -293,11 +293,10 @@ class F(IntEnum):
     glibenclamide = 33
     sulfonylurea_effect = 34
     glucagon_injection_appearance = 35
-    exercise_intensity = 36
-    exercise_uptake = 37
-    exercise_hepatic_output = 38
-    exercise_insulin_sensitivity = 39
-    incretin_gain = 40
+    exercise_uptake = 36
+    exercise_hepatic_output = 37
+    exercise_insulin_sensitivity = 38
+    incretin_gain = 39
 
 
 N_STATES = len(S)
@@ -426,7 +425,6 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("glibenclamide", "Plasma glibenclamide", "ng/mL", "blood", "glibenclamide concentration"),
     Variable("sulfonylurea_effect", "Sulfonylurea effect on beta cells", "fraction", "pancreas", "fraction of the maximal sulfonylurea effect"),
     Variable("glucagon_injection_appearance", "Injected glucagon appearance", "pg/mL/min", "blood", "glucagon entering plasma from SC/IM injections"),
-    Variable("exercise_intensity", "Exercise oxygen uptake", "%VO2max", "muscle/fat", "PVO2max above rest (Roy & Parker 2007)"),
     Variable("exercise_uptake", "Exercise glucose uptake", "mg/kg/min", "muscle/fat", "insulin-independent muscle uptake due to exercise"),
     Variable("exercise_hepatic_output", "Exercise hepatic glucose output", "mg/kg/min", "liver", "Gprod - Ggly added to liver output (Roy & Parker 2007)"),
     Variable("exercise_insulin_sensitivity", "Exercise insulin sensitisation", "-", "muscle/fat", "multiplier of insulin-stimulated muscle uptake (1 at rest)"),
@@ -735,7 +733,6 @@ def evaluate(t, y, u, p, dy, out):
     out[F.glibenclamide] = 1e3 * drugs.concentration_mg_per_l(y[S.glibenclamide_central], p[P.glibenclamide_V], bw)
     out[F.sulfonylurea_effect] = e_su
     out[F.glucagon_injection_appearance] = injected
-    out[F.exercise_intensity] = pvo2
     out[F.exercise_uptake] = gup
     out[F.exercise_hepatic_output] = exercise_output
     out[F.exercise_insulin_sensitivity] = sensitisation

@@ -117,3 +117,16 @@ def test_cirrhosis_has_a_reduced_incretin_effect():
     healthy = protocols.isoglycaemic_infusion("healthy").indices["Incretin effect, insulin [%]"]
     cirr = protocols.isoglycaemic_infusion("cirrhosis").indices["Incretin effect, insulin [%]"]
     assert 20.0 < cirr < healthy - 8.0
+
+
+def test_ogtt_reports_c_peptide_and_glucagon():
+    """75-g OGTT with C-peptide and glucagon: C-peptide rises with insulin; glucagon falls in health and
+    hardly early in type 2 diabetes (Faerch K et al. Diabetes 2016;65:3473)."""
+    import glucostat as gs
+
+    h, d = gs.ogtt("healthy"), gs.ogtt("t2d")
+    s = h.to_dict()["samples"]
+    assert {"Plasma C-peptide [pmol/L]", "Plasma glucagon [pg/mL]"} <= set(s[0])
+    assert s[1]["Plasma C-peptide [pmol/L]"] > 1.5 * s[0]["Plasma C-peptide [pmol/L]"]
+    assert h.indices["Glucagon change at 30 min [%]"] < -15.0 < d.indices["Glucagon change at 30 min [%]"]
+    assert 0.26 <= h.indices["Fasting C-peptide [nmol/L]"] <= 1.03

@@ -172,9 +172,11 @@ def ogtt(patient, grams, body_weight, out_dir, as_json):
         _emit_json(data)
         return
     click.echo(f"75 g OGTT, patient {res.patient}: {res.classification.replace('_', ' ')}")
-    click.echo(f"{'Time [min]':>10} {'Glucose [mg/dL]':>16} {'Insulin [pmol/L]':>17}")
-    for t, g, i in zip(res.sample_times_min, res.glucose_mg_dl, res.insulin_pmol_l):
-        click.echo(f"{t:>10.0f} {g:>16.1f} {i:>17.1f}")
+    click.echo(f"{'Time [min]':>10} {'Glucose [mg/dL]':>16} {'Insulin [pmol/L]':>17} {'C-peptide [pmol/L]':>19} "
+               f"{'Glucagon [pg/mL]':>17}")
+    for t, g, i, c, h in zip(res.sample_times_min, res.glucose_mg_dl, res.insulin_pmol_l, res.c_peptide_pmol_l,
+                             res.glucagon_pg_ml):
+        click.echo(f"{t:>10.0f} {g:>16.1f} {i:>17.1f} {c:>19.0f} {h:>17.1f}")
     for k, v in res.indices.items():
         click.echo(f"{k}: {v:.3g}")
 

@@ -31,6 +31,8 @@ class OGTTResult:
     indices: Mapping[str, float]
     classification: str
     results: Results = field(repr=False)
+    c_peptide_pmol_l: tuple[float, ...] = ()
+    glucagon_pg_ml: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready: samples with units in the keys, indices, classification."""
@@ -40,8 +42,10 @@ class OGTTResult:
             "glucose_load [g]": self.glucose_load_g,
             "samples": [
                 {"Time [min]": t, "Plasma glucose [mg/dL]": g, "Plasma insulin [pmol/L]": i,
-                 "Plasma insulin [uU/mL]": i / PMOL_PER_L_PER_UU_PER_ML}
-                for t, g, i in zip(self.sample_times_min, self.glucose_mg_dl, self.insulin_pmol_l)
+                 "Plasma insulin [uU/mL]": i / PMOL_PER_L_PER_UU_PER_ML, "Plasma C-peptide [pmol/L]": c,
+                 "Plasma glucagon [pg/mL]": h}
+                for t, g, i, c, h in zip(self.sample_times_min, self.glucose_mg_dl, self.insulin_pmol_l,
+                                         self.c_peptide_pmol_l, self.glucagon_pg_ml)
             ],
             "indices": dict(self.indices),
             "classification": self.classification,
@@ -54,9 +58,10 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
     """Simulate a 75 g OGTT from the fasting (basal) state and classify it.
 
     The glucose drink is taken at 0 min over ``drink_duration_min`` (WHO: within
-    5 min); plasma is sampled at 0, 30, 60, 90 and 120 min. Indices: HOMA1-IR,
-    HOMA1-%B (Matthews 1985), Matsuda index (Matsuda & DeFronzo 1999),
-    insulinogenic index; category by ADA criteria
+    5 min); plasma glucose, insulin, C-peptide and glucagon are sampled at 0, 30,
+    60, 90 and 120 min. Indices: HOMA1-IR, HOMA1-%B (Matthews 1985), Matsuda index
+    (Matsuda & DeFronzo 1999), insulinogenic index, fasting C-peptide and C-peptide
+    to insulin ratio, glucagon change at 30 and 120 min; category by ADA criteria
     (:func:`glucostat.metrics.ada_classification`).
     """
     pat = resolve(patient)
@@ -68,6 +73,8 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
     t = res.time_min
     g = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma glucose [mg/dL]"))
     ins = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma insulin [pmol/L]"))
+    cp = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma C-peptide [pmol/L]"))
+    gcg = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma glucagon [pg/mL]"))
     i_uu = ins / PMOL_PER_L_PER_UU_PER_ML
     indices = {
         "Fasting plasma glucose [mg/dL]": float(g[0]),
@@ -77,6 +84,10 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
         "HOMA1-%B [%]": metrics.homa1_beta(g[0], i_uu[0]),
         "Matsuda index [1]": metrics.matsuda_index(g, i_uu),
         "Insulinogenic index [uU/mL per mg/dL]": metrics.insulinogenic_index(g[0], g[1], i_uu[0], i_uu[1]),
+        "Fasting C-peptide [nmol/L]": float(cp[0]) / 1000.0,
+        "C-peptide to insulin molar ratio, fasting [1]": float(cp[0] / ins[0]) if ins[0] > 0 else float("nan"),
+        "Glucagon change at 30 min [%]": 100.0 * float(gcg[1] / gcg[0] - 1.0),
+        "Glucagon change at 120 min [%]": 100.0 * float(gcg[4] / gcg[0] - 1.0),
     }
     return OGTTResult(
         patient=res.patients[0],
@@ -84,6 +95,8 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
         sample_times_min=OGTT_SAMPLE_TIMES_MIN,
         glucose_mg_dl=tuple(float(x) for x in g),
         insulin_pmol_l=tuple(float(x) for x in ins),
+        c_peptide_pmol_l=tuple(float(x) for x in cp),
+        glucagon_pg_ml=tuple(float(x) for x in gcg),
         indices=indices,
         classification=metrics.ada_classification(g[0], g[4]),
         results=res,

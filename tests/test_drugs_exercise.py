@@ -265,6 +265,17 @@ def test_bad_drug_and_exercise_events_name_the_field(event, field):
     assert field in str(err.value)
 
 
+def test_doses_above_the_daily_label_maximum_are_refused():
+    with pytest.raises(ValueError, match=r"events\[2\].dose_mg.*2550"):
+        gs.Scenario(events=tuple(gs.Metformin(time=t, dose_mg=1000) for t in (480, 720, 1200)))
+    with pytest.raises(ValueError, match="glimepiride on day 2"):
+        gs.Scenario(events=(gs.Sulfonylurea(time="day 2 08:00", drug="glimepiride", dose_mg=6),
+                            gs.Sulfonylurea(time="day 2 20:00", drug="glimepiride", dose_mg=4)))
+    # the same doses on different days are fine
+    assert len(gs.Scenario(events=(gs.Sulfonylurea(time="08:00", drug="glimepiride", dose_mg=6),
+                                   gs.Sulfonylurea(time="day 2 08:00", drug="glimepiride", dose_mg=6))).events) == 2
+
+
 def test_overlapping_exercise_is_refused_and_files_load(tmp_path):
     with pytest.raises(ValueError, match="overlap"):
         gs.Scenario(events=(gs.Exercise(time=0, duration_min=60, intensity_pct_vo2max=50),

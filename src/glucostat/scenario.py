@@ -243,6 +243,10 @@ class GlucagonInjection(_Event):
     route: Literal["im", "sc", "iv"] = "im"
 
 
+#: Label maximum daily doses [mg]: metformin IR 2550 (Glucophage), glipizide 40, glimepiride 8, glibenclamide 20.
+DAILY_MAXIMUM_MG = {"metformin": 2550.0, **{k: v[1] for k, v in SULFONYLUREAS.items()}}
+
+
 #: VO2 at rest as % of VO2max: Roy & Parker 2007's exercise input u3 is intensity above it.
 RESTING_VO2MAX_PCT = 8.0
 
@@ -290,6 +294,17 @@ class Scenario(BaseModel):
                     "allowed: events in non-decreasing time order"
                 )
             last = ev.time
+        # daily totals of oral drugs within their label maxima (a schedule that exceeds them is refused)
+        totals: dict = {}
+        for i, ev in enumerate(self.events):
+            if isinstance(ev, (Metformin, Sulfonylurea)):
+                drug = "metformin" if isinstance(ev, Metformin) else ev.drug
+                key = (drug, int(ev.time // MIN_PER_DAY))
+                totals[key] = totals.get(key, 0.0) + ev.dose_mg
+                top = DAILY_MAXIMUM_MG[drug]
+                if totals[key] > top + 1e-9:
+                    raise ValueError(f"events[{i}].dose_mg: {drug} on day {key[1] + 1} totals {totals[key]:g} mg; "
+                                     f"allowed: at most {top:g} mg per day (label maximum)")
         bouts = sorted((ev.time, ev.end, i) for i, ev in enumerate(self.events) if isinstance(ev, Exercise))
         for (_, end0, i0), (t1, _, i1) in zip(bouts, bouts[1:]):
             if t1 < end0:

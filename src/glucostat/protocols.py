@@ -139,7 +139,11 @@ class ProtocolResult:
         fig, ax = plt.subplots(len(cols), 1, figsize=(9, 2.6 * len(cols)), sharex=True)
         for a, c in zip(np.atleast_1d(ax), cols):
             a.plot(self.results.time_min, self.results.get(c), color="0.6")
-            a.plot(self.samples.index, self.samples[c], "o", ms=4)
+            a.plot(self.samples.index, self.samples[c], "o", ms=4, label=self.protocol)
+            oral = "Oral " + c[0].lower() + c[1:]  # the isoglycaemic protocol carries its OGTT beside it
+            if oral in self.samples:
+                a.plot(self.samples.index, self.samples[oral], "s--", ms=4, label="oral glucose (OGTT)")
+                a.legend(fontsize="small")
             a.set_ylabel(c)
         np.atleast_1d(ax)[0].set_title(f"{self.protocol}, {self.patient}")
         np.atleast_1d(ax)[-1].set_xlabel("Time [min]")

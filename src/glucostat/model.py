@@ -496,8 +496,9 @@ def evaluate(t, y, u, p, dy, out):
     m_glucagon = 1.0 + p[P.glucagon_action] * (m_glucagon - 1.0)
     demand *= m_glucagon
     # pharmacological glucagon (rescue doses) adds output beyond Sorensen's saturation (glucostat design)
+    glucagon_occupancy = liver.pharmacological_glucagon_occupancy(h, p[P.Hb], p[P.glucagon_pharmacological_ec50])
     demand += p[P.glucagon_action] * liver.pharmacological_glucagon_output(
-        h, p[P.Hb], y[S.glucagon_fading], p[P.glucagon_pharmacological_max], p[P.glucagon_pharmacological_ec50])
+        h, p[P.Hb], y[S.glucagon_fading], p[P.glucagon_pharmacological_max], glucagon_occupancy)
     # --- exercise (Roy & Parker 2007 eqs. 5-11; glucostat coupling, physiology/exercise.py)
     u3 = u[U.exercise]
     pvo2 = y[S.exercise_vo2]
@@ -579,17 +580,20 @@ def evaluate(t, y, u, p, dy, out):
 
     # --- pancreas: beta-cell secretion into the portal vein (DM2007 Sec. II-F)
     # sulfonylureas: PK (physiology reference sec. 8.3) and beta-cell action (glucostat design, physiology/drugs.py)
-    su_drive = 0.0
-    for gut_s, body_s, ka_p, cl_p, v_p, ec50_p in ((S.glipizide_gut, S.glipizide_central, P.glipizide_ka,
-                                                    P.glipizide_CL, P.glipizide_V, P.glipizide_EC50),
-                                                   (S.glimepiride_gut, S.glimepiride_central, P.glimepiride_ka,
-                                                    P.glimepiride_CL, P.glimepiride_V, P.glimepiride_EC50),
-                                                   (S.glibenclamide_gut, S.glibenclamide_central, P.glibenclamide_ka,
-                                                    P.glibenclamide_CL, P.glibenclamide_V, P.glibenclamide_EC50)):
+    for gut_s, body_s, ka_p, cl_p, v_p in ((S.glipizide_gut, S.glipizide_central, P.glipizide_ka, P.glipizide_CL,
+                                            P.glipizide_V),
+                                           (S.glimepiride_gut, S.glimepiride_central, P.glimepiride_ka,
+                                            P.glimepiride_CL, P.glimepiride_V),
+                                           (S.glibenclamide_gut, S.glibenclamide_central, P.glibenclamide_ka,
+                                            P.glibenclamide_CL, P.glibenclamide_V)):
         su_absorbed = drugs.oral_absorption(y[gut_s], p[ka_p])
         dy[gut_s] = -su_absorbed
         dy[body_s] = drugs.one_compartment_derivative(y[body_s], su_absorbed, 1.0, p[cl_p], p[v_p])
-        su_drive += 1e3 * drugs.concentration_mg_per_l(y[body_s], p[v_p], bw) / p[ec50_p]
+    c_glipizide = 1e3 * drugs.concentration_mg_per_l(y[S.glipizide_central], p[P.glipizide_V], bw)  # [ng/mL]
+    c_glimepiride = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central], p[P.glimepiride_V], bw)
+    c_glibenclamide = 1e3 * drugs.concentration_mg_per_l(y[S.glibenclamide_central], p[P.glibenclamide_V], bw)
+    su_drive = (c_glipizide / p[P.glipizide_EC50] + c_glimepiride / p[P.glimepiride_EC50]
+                + c_glibenclamide / p[P.glibenclamide_EC50])
     dy[S.sulfonylurea_effect] = drugs.effect_site_derivative(y[S.sulfonylurea_effect], su_drive,
                                                              p[P.sulfonylurea_effect_half_life])
     e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect])
@@ -601,8 +605,7 @@ def evaluate(t, y, u, p, dy, out):
     spo = pancreas.portal_secretion(yst, pancreas.saturating_rise(dg_dt, p[P.first_phase_half_rate]),
                                     p[P.K] * incretin_gain, p[P.Sb], p[P.first_phase_only_rising])
     # pharmacological glucagon stimulates the beta cell directly (glucagon stimulation test; glucostat design)
-    spo += p[P.beta] * p[P.glucagon_beta_shift] * liver.pharmacological_glucagon_occupancy(h, p[P.Hb],
-                                                                                        p[P.glucagon_pharmacological_ec50])
+    spo += p[P.beta] * p[P.glucagon_beta_shift] * glucagon_occupancy
     spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
                                           p[P.exercise_insulin_reference])
     # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
@@ -728,9 +731,9 @@ def evaluate(t, y, u, p, dy, out):
     out[F.growth_hormone] = gh
     out[F.metformin] = drugs.concentration_mg_per_l(y[S.metformin_central], p[P.metformin_V], bw)
     out[F.metformin_effect] = e_met
-    out[F.glipizide] = 1e3 * drugs.concentration_mg_per_l(y[S.glipizide_central], p[P.glipizide_V], bw)
-    out[F.glimepiride] = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central], p[P.glimepiride_V], bw)
-    out[F.glibenclamide] = 1e3 * drugs.concentration_mg_per_l(y[S.glibenclamide_central], p[P.glibenclamide_V], bw)
+    out[F.glipizide] = c_glipizide
+    out[F.glimepiride] = c_glimepiride
+    out[F.glibenclamide] = c_glibenclamide
     out[F.sulfonylurea_effect] = e_su
     out[F.glucagon_injection_appearance] = injected
     out[F.exercise_uptake] = gup

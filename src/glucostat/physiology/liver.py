@@ -101,17 +101,16 @@ def pharmacological_glucagon_occupancy(h, hb, ec50_ratio):
 
 
 @njit(cache=True)
-def pharmacological_glucagon_output(h, hb, f2, gmax, ec50_ratio):
+def pharmacological_glucagon_output(h, hb, f2, gmax, occupancy):
     """Extra liver output at pharmacological glucagon [mg/kg/min] (glucostat design).
 
     Sorensen's multiplier saturates at 2.7x basal output, enough for the physiological range
     (glucagon up to a few times basal), but a 1-mg rescue injection raises glucagon 50-100x
     and glucose by 100-150 mg/dL within 1-1.5 h (docs/validation.md, 'Glucagon rescue'). This
-    Hill term in the excess ratio ``x = H/Hb - 1``, ``Gmax x^2/(EC50^2 + x^2)``, with an EC50 far
-    above the physiological range (at x = 2, 1 % of Gmax), adds that response; it fades like Sorensen's (the same
-    fraction ``f2/(M0 - 1)``, half over about an hour).
+    Hill term ``Gmax occupancy`` (:func:`pharmacological_glucagon_occupancy`, EC50 far above the
+    physiological range) adds that response; it fades like Sorensen's (the same fraction
+    ``f2/(M0 - 1)``, half over about an hour).
     """
-    occupancy = pharmacological_glucagon_occupancy(h, hb, ec50_ratio)
     if occupancy <= 0.0:
         return 0.0
     m0 = np.tanh(_GA_B * h / hb) / _GA_BASAL

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from ._jit import package_cache
-from .errors import InvalidInputError
+from .errors import InvalidInputError, require_number as _number
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, F, P, S, U
 from .patients import Patient, resolve
 from .results import Results
@@ -148,18 +148,6 @@ def _compiled(breakpoints, inputs) -> CompiledScenario:
     bps = np.asarray(breakpoints, dtype=float)
     u = np.asarray(inputs, dtype=float)
     return CompiledScenario(bps, u, np.zeros((u.shape[0], N_STATES)), np.zeros(u.shape[0], dtype=np.bool_))
-
-
-def _number(field_name, value, lo, hi, allowed=None, lo_open=False):
-    """A finite float in [lo, hi] (or (lo, hi]), else InvalidInputError naming the field."""
-    allowed = allowed or (f"a number {'>' if lo_open else '>='} {lo:g} and <= {hi:g}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(field_name, value, allowed) from None
-    if isinstance(value, bool) or not math.isfinite(v) or v > hi or (v <= lo if lo_open else v < lo):
-        raise InvalidInputError(field_name, value, allowed)
-    return v
 
 
 def body_surface_area_m2(body_weight_kg: float, height_cm: float) -> float:

@@ -5,6 +5,8 @@ Every error names the offending field, the value received and what is allowed.
 
 from __future__ import annotations
 
+import math
+
 
 class GlucostatError(ValueError):
     """Base class for glucostat input errors (a ``ValueError``)."""
@@ -32,3 +34,16 @@ class UnknownNameError(GlucostatError):
 
 class SimulationError(RuntimeError):
     """The integrator could not complete (status carried in the message)."""
+
+
+def require_number(field_name: str, value, lo: float, hi: float, allowed: str | None = None,
+                   lo_open: bool = False) -> float:
+    """A finite float in [lo, hi] (or (lo, hi] with ``lo_open``), else InvalidInputError naming the field."""
+    allowed = allowed or (f"a number {'>' if lo_open else '>='} {lo:g} and <= {hi:g}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(field_name, value, allowed) from None
+    if isinstance(value, bool) or not math.isfinite(v) or v > hi or (v <= lo if lo_open else v < lo):
+        raise InvalidInputError(field_name, value, allowed)
+    return v

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
 from . import metrics
-from .errors import InvalidInputError
+from .errors import InvalidInputError, require_number
 from .patients import Patient, resolve
 from .results import Results
 from .scenario import GlucagonInjection, IVInsulinBolus, Meal, OralGlucose, Scenario
@@ -187,14 +186,10 @@ def mmtt(patient: Patient | str = "healthy", ml_per_kg: float = 6.0, max_ml: flo
     its mean (AUC/120, the TrialNet outcome), peak glucose and insulin, glucagon at 30 min vs fasting.
     """
     pat = resolve(patient)
-    for name, value, top in (("ml_per_kg", ml_per_kg, 20.0), ("max_ml", max_ml, 1000.0),
-                             ("carbs_g_per_ml", carbs_g_per_ml, 1.0)):
-        v = float(value)
-        if not (math.isfinite(v) and 0.0 < v <= top):
-            raise InvalidInputError(name, value, f"a number > 0 and <= {top:g}")
-    ml = min(float(ml_per_kg) * pat.body_weight_kg, float(max_ml))
-    if not (120.0 <= duration_min <= 480.0):
-        raise InvalidInputError("duration_min", duration_min, "120-480 min")
+    ml_per_kg, max_ml, carbs_g_per_ml = (require_number(name, value, 0.0, top, lo_open=True) for name, value, top in (
+        ("ml_per_kg", ml_per_kg, 20.0), ("max_ml", max_ml, 1000.0), ("carbs_g_per_ml", carbs_g_per_ml, 1.0)))
+    ml = min(ml_per_kg * pat.body_weight_kg, max_ml)
+    duration_min = require_number("duration_min", duration_min, 120.0, 480.0, "120-480 min")
     carbs = ml * carbs_g_per_ml
     t0 = 10.0  # the run starts 10 min before the drink (the -10 min sample)
     scen = Scenario(events=(Meal(time=t0, carbs_g=carbs, duration_min=5.0),), duration_min=duration_min + t0,
@@ -234,11 +229,9 @@ def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, durat
     response (counter-regulation). The short test's 15-min window is before counter-regulation acts.
     """
     pat = resolve(patient)
-    dose = float(insulin_u_per_kg)
-    if not (math.isfinite(dose) and 0.0 < dose <= 0.3):
-        raise InvalidInputError("insulin_u_per_kg", insulin_u_per_kg, "an insulin dose > 0 and <= 0.3 U/kg")
-    if not (15.0 <= duration_min <= 240.0):
-        raise InvalidInputError("duration_min", duration_min, "15-240 min")
+    dose = require_number("insulin_u_per_kg", insulin_u_per_kg, 0.0, 0.3, "an insulin dose > 0 and <= 0.3 U/kg",
+                          lo_open=True)
+    duration_min = require_number("duration_min", duration_min, 15.0, 240.0, "15-240 min")
     scen = Scenario(events=(IVInsulinBolus(time=0.0, units_per_kg=dose),), duration_min=duration_min,
                     name=f"ITT {dose:g} U/kg")
     res = simulate(pat, scen)
@@ -273,9 +266,7 @@ def prolonged_fast(patient: Patient | str = "healthy", hours: float = 72.0) -> P
     93 % at 14, 22 and 42 h after the last meal), and liver glycogen left.
     """
     pat = resolve(patient)
-    hours = float(hours)
-    if not (math.isfinite(hours) and 12.0 <= hours <= 120.0):
-        raise InvalidInputError("hours", hours, "12-120 h")
+    hours = require_number("hours", hours, 12.0, 120.0, "12-120 h")
     res = simulate(pat, Scenario(events=(), duration_min=hours * 60.0, name=f"{hours:g}-h fast"), dt_min=5.0)
     _check_ok(res, "prolonged fast")
     times = np.arange(0.0, hours * 60.0 + 1e-9, 360.0)
@@ -392,9 +383,7 @@ def glucagon_stimulation_test(patient: Patient | str = "healthy", dose_mg: float
     6 min (Faber OK, Binder C. Diabetes 1977;26:605-610). Indices: fasting and 6-min C-peptide and their
     difference (residual beta-cell function), glucose at 6 min, peak insulin."""
     pat = resolve(patient)
-    dose = float(dose_mg)
-    if not (math.isfinite(dose) and 0.0 < dose <= 2.0):
-        raise InvalidInputError("dose_mg", dose_mg, "a glucagon dose > 0 and <= 2 mg")
+    dose = require_number("dose_mg", dose_mg, 0.0, 2.0, "a glucagon dose > 0 and <= 2 mg", lo_open=True)
     scen = Scenario(events=(GlucagonInjection(time=0.0, dose_mg=dose, route="iv"),), duration_min=60.0,
                     name=f"glucagon stimulation test {dose:g} mg IV")
     res = simulate(pat, scen, dt_min=0.5)

@@ -82,11 +82,12 @@ def test_outputs_at_breakpoints_are_right_continuous():
 
 
 def test_negative_glucose_is_reported_not_silent():
-    """An insulin overdose that would drive glucose below zero stops with a status."""
+    """An insulin overdose that would drive glucose below zero stops with a status (the published DM2007
+    subject: its insulin action is linear; the recalibrated sets saturate and glucagon holds glucose up)."""
     sc = gs.Scenario(events=(gs.IVInsulinInfusion(time=0, duration_min=1440, rate_mu_per_kg_min=20),),
                      duration_min=1440)
     with pytest.warns(RuntimeWarning, match="negative"):
-        res = gs.simulate("healthy", sc)
+        res = gs.simulate("dalla-man-2007-normal", sc)
     assert not res.ok
     assert "negative" in res.status[0]
     g = res.get("Plasma glucose [mg/dL]")

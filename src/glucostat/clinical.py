@@ -70,9 +70,8 @@ CLAMP_PARAMETERS: Mapping[str, ProtocolParameter] = {
                                                   "glucose back to target", SORENSEN_1985),
     "initial_glucose_rate": ProtocolParameter(2.0, "mg/kg/min", "dextrose rate in the first 5-min interval after "
                                               "glucose has reached the target", SORENSEN_1985),
-    "seed_metered_rate": ProtocolParameter(2.0, "mg/kg/min", "metered rate assumed for the two intervals before "
-                                           "the feedback starts (SM_n-1, SM_n-2)",
-                                           "glucostat: the initial dextrose rate (that implementation uses 4)"),
+    "seed_metered_rate": ProtocolParameter(4.0, "mg/kg/min", "metered rate assumed for the two intervals before "
+                                           "the feedback starts (SM_n-1, SM_n-2)", SORENSEN_1985 + " (its value)"),
     "max_glucose_rate": ProtocolParameter(30.0, "mg/kg/min", "upper limit of the dextrose rate (pump limit)",
                                           "glucostat safeguard"),
     "steady_state_window": ProtocolParameter(30.0, "min", "last part of each step used for the M-value",

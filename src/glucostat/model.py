@@ -252,6 +252,13 @@ class P(IntEnum):
     incretin_time = 140
     incretin_reference = 141
     first_phase_half_rate = 142
+    hepatic_insulin_max_suppression = 143
+    insulin_uptake_ec50 = 144
+    insulin_uptake_hill = 145
+    insulin_uptake_span = 146
+    secretion_below_basal_half = 147
+    secretion_below_basal_hill = 148
+    insulin_uptake_basal_share = 149
 
 
 class F(IntEnum):
@@ -486,15 +493,25 @@ def evaluate(t, y, u, p, dy, out):
     insulin = ip / vi
 
     # --- liver: regulated glucose output (DM2007 eqs. 10-11) x glucagon action (Sorensen 1985)
-    demand = liver.endogenous_glucose_production(
-        gp, y[S.insulin_signal_liver], y[S.portal_insulin],
-        p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4], p[P.egp_nonnegative],
-    )
     h = y[S.plasma_glucagon]
     m_glucagon, f2_target = liver.glucagon_action(h, p[P.Hb], y[S.glucagon_fading])
     dy[S.glucagon_fading] = (f2_target - y[S.glucagon_fading]) / p[P.glucagon_fading_time]
     m_glucagon = 1.0 + p[P.glucagon_action] * (m_glucagon - 1.0)
-    demand *= m_glucagon
+    if p[P.hepatic_insulin_max_suppression] < 1e9:
+        # glucostat: glucagon scales the output at basal insulin, insulin subtracts a saturating suppression
+        ipob = p[P.Sb] / p[P.gamma] if p[P.gamma] > 0.0 else 0.0
+        demand = liver.endogenous_glucose_production(gp, p[P.Ib], ipob, p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4],
+                                                     p[P.egp_nonnegative])
+        demand = demand * m_glucagon - liver.insulin_suppression(
+            y[S.insulin_signal_liver], y[S.portal_insulin], p[P.Ib], ipob, p[P.kp3], p[P.kp4],
+            p[P.hepatic_insulin_max_suppression])
+        if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
+            demand = 0.0
+    else:
+        demand = liver.endogenous_glucose_production(
+            gp, y[S.insulin_signal_liver], y[S.portal_insulin],
+            p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4], p[P.egp_nonnegative],
+        ) * m_glucagon
     # pharmacological glucagon (rescue doses) adds output beyond Sorensen's saturation (glucostat design)
     glucagon_occupancy = liver.pharmacological_glucagon_occupancy(h, p[P.Hb], p[P.glucagon_pharmacological_ec50])
     demand += p[P.glucagon_action] * liver.pharmacological_glucagon_output(
@@ -560,7 +577,10 @@ def evaluate(t, y, u, p, dy, out):
     x = y[S.remote_insulin]
     sensitisation = 1.0 + p[P.exercise_sensitivity_gain] * z_ex
     uid = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx] * sensitisation,
-                                                                     p[P.Km0], p[P.Kmx])
+                                                                     p[P.Km0], p[P.Kmx], p[P.Ib],
+                                                                     p[P.insulin_uptake_ec50], p[P.insulin_uptake_hill],
+                                                                     p[P.insulin_uptake_span],
+                                                                     p[P.insulin_uptake_basal_share])
            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
     # exercise uptake (Roy & Parker 2007 Gup) from plasma, in proportion to glucose over basal (mass action)
     gup = y[S.exercise_uptake] * g / p[P.Gb]
@@ -616,7 +636,7 @@ def evaluate(t, y, u, p, dy, out):
     g_beta = p[P.Gb] + g_excess + p[P.sulfonylurea_threshold_shift] * e_su
     dy[S.static_secretion] = pancreas.static_secretion_derivative(
         yst, g_beta, p[P.alpha], p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb],
-        p[P.secretion_floor_enabled]
+        p[P.secretion_floor_enabled], p[P.secretion_below_basal_half], p[P.secretion_below_basal_hill]
     )
     ipo = y[S.portal_insulin]
     dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
@@ -700,8 +720,9 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_glycogen_synthesis] = glycogen_synthesis
     dy[S.cum_hepatic_glycolysis] = hepatic_glycolysis
 
-    out[F.glucose] = g
-    out[F.insulin] = insulin
+    # reported concentrations: a state within round-off of zero (solver.clip_roundoff) is reported as 0
+    out[F.glucose] = g if g > 0.0 else 0.0
+    out[F.insulin] = insulin if insulin > 0.0 else 0.0
     out[F.ra] = ra
     out[F.gastric_emptying] = kempt * q2
     out[F.egp] = egp

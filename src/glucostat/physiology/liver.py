@@ -31,6 +31,24 @@ def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zer
 
 
 @njit(cache=True)
+def insulin_suppression(i_d, i_po, ib, ipob, kp3, kp4, max_suppression):
+    """Suppression of liver glucose output by insulin above basal [mg/kg/min] (negative below basal).
+
+    glucostat extension (docs/model.md, 'Insulin action'): DM2007 eq. (10)'s insulin terms
+    taken relative to basal, ``T = kp3 (Id - Ib) + kp4 (Ipo - Ipob)``, saturate hyperbolically
+    above basal, ``T / (1 + T/Tmax)`` (Tmax = ``max_suppression``): the initial slope is DM2007's
+    and insulin can take at most Tmax from the output. Glucose production in man is half
+    suppressed at 29 +- 2 uU/mL and fully at ~ 60 uU/mL of plasma insulin (Rizza RA, Mandarino
+    LJ, Gerich JE. Am J Physiol 1981;240:E630-E639), while during insulin-induced hypoglycaemia
+    glucagon raises it again despite high insulin (counter-regulation).
+    """
+    t = kp3 * (i_d - ib) + kp4 * (i_po - ipob)
+    if t > 0.0:
+        t = t / (1.0 + t / max_suppression)
+    return t
+
+
+@njit(cache=True)
 def delayed_insulin_derivatives(i1, i_d, insulin, ki):
     """(dI1/dt, dId/dt) [pmol/L/min], DM2007 eq. (11).
 

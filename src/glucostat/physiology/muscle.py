@@ -11,7 +11,8 @@ from numba import njit
 
 
 @njit(cache=True)
-def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx):
+def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx, basal_insulin=0.0, ec50=1e9, hill=2.0, span=0.0,
+                                  basal_share=0.0):
     """Insulin-dependent glucose utilisation Uid [mg/kg/min].
 
     DM2007 eqs. (15)-(17)::
@@ -20,8 +21,31 @@ def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx):
 
     gt [mg/kg]; x remote insulin above basal [pmol/L]; vm0 [mg/kg/min];
     vmx [mg/kg/min per pmol/L]; km0 [mg/kg]; kmx [mg/kg per pmol/L] (0 in DM2007).
+
+    glucostat extension (docs/model.md, 'Insulin action'): insulin's stimulation of Vm is
+    sigmoid in the remote insulin level R = Ib + X [pmol/L] instead of linear in X::
+
+        Vm = Vm0 + Vmx span (s(R) - s(Ib)),   s(R) = R^n / (R^n + EC50^n)
+
+    for X >= 0: steepest around EC50 and maximal (Vm0 + Vmx span (1 - s(Ib))) at high insulin,
+    the shape of the human dose-response curve: glucose utilisation half-maximal at 55 +- 7
+    uU/mL and maximal at 200-700 uU/mL (Rizza RA, Mandarino LJ, Gerich JE. Am J Physiol
+    1981;240:E630-E639). Below basal insulin (X < 0) the share ``basal_share`` of Vm0 that
+    basal insulin sustains falls in proportion, ``Vm = Vm0 (1 + basal_share X/Ib)`` (DM2007's
+    normal subject has Vmx Ib/Vm0 = 0.48), so a fall of insulin still spares glucose in a
+    fast. ``ec50 >= 1e9`` is DM2007's linear Vm.
     """
-    vm = vm0 + vmx * x
+    if ec50 < 1e9:
+        if x >= 0.0:
+            r = x + basal_insulin
+            e = ec50 ** hill
+            s_r = r ** hill / (r ** hill + e)
+            s_b = basal_insulin ** hill / (basal_insulin ** hill + e)
+            vm = vm0 + vmx * span * (s_r - s_b)
+        else:
+            vm = vm0 * (1.0 + basal_share * x / basal_insulin) if basal_insulin > 0.0 else vm0
+    else:
+        vm = vm0 + vmx * x
     if vm < 0.0:
         vm = 0.0  # X >= -Ib keeps vm > 0 for the published sets; guard only
     return vm * gt / (km0 + kmx * x + gt)

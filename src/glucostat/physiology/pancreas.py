@@ -55,14 +55,27 @@ def saturating_rise(dg_dt, half_rate):
 
 
 @njit(cache=True)
-def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled):
+def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_half=1e9, below_hill=2.0):
     """dY/dt [pmol/kg/min^2], static (second-phase) secretion.
 
     ``dY/dt = -alpha [Y - beta (G - h)]`` if ``beta (G - h) >= -Sb``,
     else ``-alpha Y - alpha Sb``, with the threshold h = Gb [mg/dL], alpha the
     delay [1/min] and beta the glucose responsivity [pmol/kg/min per mg/dL].
     ``floor_enabled`` = 0 drops the second branch (BioModels-compatible variant).
+
+    glucostat extension (docs/model.md, 'Secretion below basal glucose'): with
+    ``below_half`` < 1e9, below the threshold the target is ``-Sb (1 - 1/(1 + (d/D)^n))``,
+    d = h - G, D = ``below_half`` [mg/dL], n = ``below_hill``: secretion falls to half of
+    basal D mg/dL below it and tends to zero in hypoglycaemia, instead of DM2007's stop
+    Sb/beta (about 14 mg/dL) below basal. Insulin is about halved, not absent, after 2-3 days
+    of fasting (Merimee TJ, Fineberg SE. J Clin Endocrinol Metab 1973;37:698-702), and its
+    secretion is suppressed from a glycaemic threshold of about 80 mg/dL (Mitrakou A et al.
+    Am J Physiol 1991;260:E67-E74).
     """
+    d = h - g
+    if below_half < 1e9 and d > 0.0:
+        target = -sb * (1.0 - 1.0 / (1.0 + (d / below_half) ** below_hill))
+        return -alpha * (y - target)
     target = beta * (g - h)
     if floor_enabled > 0.5 and target < -sb:
         return -alpha * y - alpha * sb

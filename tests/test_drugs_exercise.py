@@ -228,7 +228,8 @@ def test_drugs_and_exercise_match_solve_ivp_and_close_the_glucose_balance(name):
     st, bw, t = res.states[0], p.body_weight_kg, res.time_min
     produced = np.trapezoid(res.get(EGP), t) * bw
     used = (np.trapezoid(res.get("Brain glucose uptake [mg/kg/min]"), t)
-            + np.trapezoid(res.get("Muscle and fat glucose uptake [mg/kg/min]"), t)) * bw
+            + np.trapezoid(res.get("Muscle and fat glucose uptake [mg/kg/min]"), t)
+            + np.trapezoid(res.get("Liver uptake of plasma glucose [mg/kg/min]"), t)) * bw
     excreted = np.trapezoid(res.get("Urinary glucose excretion [mg/kg/min]"), t) * bw
     absorbed = np.trapezoid(res.get("Gut glucose absorption [mg/kg/min]"), t) * bw
     stored = (st[-1, S.plasma_glucose] + st[-1, S.tissue_glucose] - st[0, S.plasma_glucose]

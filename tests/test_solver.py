@@ -57,7 +57,8 @@ def test_glucose_mass_balance_closes(name):
     eaten = st[-1, S.cum_ingested]
     iv = st[-1, S.cum_iv_glucose] * bw
     produced = integral("Liver glucose production [mg/kg/min]")
-    used = integral("Brain glucose uptake [mg/kg/min]") + integral("Muscle and fat glucose uptake [mg/kg/min]")
+    used = (integral("Brain glucose uptake [mg/kg/min]") + integral("Muscle and fat glucose uptake [mg/kg/min]")
+            + integral("Liver uptake of plasma glucose [mg/kg/min]"))
     excreted = integral("Urinary glucose excretion [mg/kg/min]")
     absorbed = integral("Gut glucose absorption [mg/kg/min]")
     in_gut = st[-1, S.stomach_solid] + st[-1, S.stomach_liquid] + st[-1, S.gut]
@@ -71,6 +72,9 @@ def test_glucose_mass_balance_closes(name):
     # the solver's own cumulative states agree with the independent quadrature
     assert st[-1, S.cum_egp] * bw == pytest.approx(produced, rel=1e-4)
     assert st[-1, S.cum_uid] * bw == pytest.approx(integral("Muscle and fat glucose uptake [mg/kg/min]"), rel=1e-4)
+    assert st[-1, S.cum_hepatic_plasma_uptake] * bw == pytest.approx(
+        integral("Liver uptake of plasma glucose [mg/kg/min]"), rel=1e-4)
+    assert st[-1, S.cum_hepatic_plasma_uptake] > 0.0
 
 
 def test_outputs_at_breakpoints_are_right_continuous():

@@ -413,7 +413,7 @@ def _clamp_samples(res, ctrl_t, g_meas, gir, schedule, bsa, bw):
 
 def _disposal(res):
     return (res.get("Brain glucose uptake [mg/kg/min]") + res.get("Muscle and fat glucose uptake [mg/kg/min]")
-            + res.get("Urinary glucose excretion [mg/kg/min]"))
+            + res.get("Liver uptake of plasma glucose [mg/kg/min]") + res.get("Urinary glucose excretion [mg/kg/min]"))
 
 
 def _clamp_step_indices(res, samples, ctrl, k, step, rate, target, first):

@@ -94,6 +94,7 @@ def _row(protocol: str, patient: Patient, res: Results) -> dict:
         "Gluconeogenesis [g]": float((res.states[0, -1, S.cum_gng] - res.states[0, 0, S.cum_gng]) * bw / 1000.0),
         "Liver glycogen change [g]": float(gly[-1] - gly[0]),
         "Muscle and fat glucose uptake [g]": float(handled["Muscle and fat glucose uptake [g]"]),
+        "Liver uptake of plasma glucose [g]": float(handled["Liver uptake of plasma glucose [g]"]),
         "Brain glucose uptake [g]": float(handled["Brain glucose uptake [g]"]),
         "Urinary glucose [g]": float(handled["Urinary glucose excretion [g]"]),
         "HOMA1-IR [1]": metrics.homa1_ir(g[0], i_uu0) if i_uu0 > 0 else float("nan"),

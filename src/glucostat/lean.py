@@ -176,6 +176,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.glycogen_model] == 0.0) & (p[:, P.renal_model] == 0.0)
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)
     ok &= (p[:, P.hepatic_insulin_max_suppression] >= 1e9) & (p[:, P.insulin_uptake_ec50] >= 1e9)
+    ok &= p[:, P.hepatic_uptake_share] == 0.0
     bad_segment = (np.any(packed.jumps[:, ~_JUMP_OK] != 0.0, axis=1)
                    | (packed.inputs[:, U.exercise] != 0.0)).astype(np.int64)
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])

@@ -91,6 +91,7 @@ class S(IntEnum):
     exercise_sensitivity = 62
     glucagon_depot_iv = 63
     incretin = 64
+    cum_hepatic_plasma_uptake = 65
 
 
 class U(IntEnum):
@@ -259,6 +260,7 @@ class P(IntEnum):
     secretion_below_basal_half = 147
     secretion_below_basal_hill = 148
     insulin_uptake_basal_share = 149
+    hepatic_uptake_share = 150
 
 
 class F(IntEnum):
@@ -304,6 +306,7 @@ class F(IntEnum):
     exercise_hepatic_output = 37
     exercise_insulin_sensitivity = 38
     incretin_gain = 39
+    hepatic_plasma_uptake = 40
 
 
 N_STATES = len(S)
@@ -370,7 +373,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("cum_gng", "Cumulative gluconeogenesis", "mg/kg", "liver", "integral of gluconeogenesis"),
     Variable("cum_glycogenolysis", "Cumulative glycogenolysis", "mg/kg", "liver", "integral of glycogenolysis"),
     Variable("cum_glycogen_synthesis", "Cumulative glycogen synthesis", "mg/kg", "liver", "integral of glycogen synthesis (direct and indirect pathways)"),
-    Variable("cum_hepatic_glycolysis", "Cumulative hepatic glycolysis", "mg/kg", "liver", "integral of first-pass glucose the liver did not store"),
+    Variable("cum_hepatic_glycolysis", "Cumulative hepatic glycolysis", "mg/kg", "liver", "integral of first-pass and plasma glucose taken up by the liver and not stored"),
     Variable("gh_signal", "Hepatic growth-hormone signal", "-", "liver", "GH drive filtered by the liver's IGF-1 synthesis response (glucostat design)"),
     Variable("metformin_gut", "Metformin in gut", "mg", "gut", "oral metformin not yet absorbed (first-order absorption; Graham 2011)"),
     Variable("metformin_central", "Metformin in body", "mg", "blood", "systemic metformin, one compartment (Graham 2011)"),
@@ -393,6 +396,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_sensitivity", "Post-exercise insulin sensitisation", "-", "muscle/fat", "Z, rise of insulin action after exercise (glucostat design)"),
     Variable("glucagon_depot_iv", "IV glucagon being injected", "ug", "blood", "an IV glucagon dose entering plasma over about a minute"),
     Variable("incretin", "Incretin signal", "mg/kg/min", "gut", "GLP-1/GIP drive: gut glucose absorption seen through the L- and K-cell response (glucostat design)"),
+    Variable("cum_hepatic_plasma_uptake", "Cumulative liver uptake of plasma glucose", "mg/kg", "liver", "integral of the liver's share of insulin-stimulated glucose disposal"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -402,7 +406,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("gastric_emptying", "Gastric emptying", "mg/min", "gut", "kempt Qsto2"),
     Variable("egp", "Liver glucose production", "mg/kg/min", "liver", "EGP: net endogenous (hepatic) glucose production"),
     Variable("uii", "Brain glucose uptake", "mg/kg/min", "brain", "Uii: insulin-independent utilisation (brain, red cells)"),
-    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation, plus exercise uptake"),
+    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation less the liver's share, plus exercise uptake"),
     Variable("renal", "Urinary glucose excretion", "mg/kg/min", "kidney", "E: glucose lost in urine (DM2007 eq. (27) or transport maximum with splay)"),
     Variable("secretion", "Pancreatic insulin secretion", "pmol/kg/min", "pancreas", "Spo: beta-cell secretion into the portal vein"),
     Variable("secretion_to_liver", "Insulin delivery to liver", "pmol/kg/min", "pancreas", "S = gamma Ipo"),
@@ -436,6 +440,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_hepatic_output", "Exercise hepatic glucose output", "mg/kg/min", "liver", "Gprod - Ggly added to liver output (Roy & Parker 2007)"),
     Variable("exercise_insulin_sensitivity", "Exercise insulin sensitisation", "-", "muscle/fat", "multiplier of insulin-stimulated muscle uptake (1 at rest)"),
     Variable("incretin_gain", "Incretin potentiation of insulin secretion", "-", "pancreas", "multiplier of glucose-stimulated secretion by gut hormones (1 during a typical meal)"),
+    Variable("hepatic_plasma_uptake", "Liver uptake of plasma glucose", "mg/kg/min", "liver", "the liver's share of insulin-stimulated glucose disposal, stored as glycogen or glycolysed (glucostat design)"),
 )
 
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
@@ -562,17 +567,7 @@ def evaluate(t, y, u, p, dy, out):
     e_met = drugs.emax(y[S.metformin_effect], p[P.metformin_Emax], p[P.metformin_EC50])
     demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation])
     gng_capacity *= 1.0 - e_met
-    retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
-    egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
-        demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],
-        p[P.glycogen_mobilisation_hill], p[P.glycogen_synthesis_half], retention, p[P.glycogen_model],
-    )
-    dy[S.liver_glycogen] = glycogen_synthesis - glycogenolysis
-    di1, did = liver.delayed_insulin_derivatives(y[S.insulin_signal_1], y[S.insulin_signal_liver], insulin, p[P.ki])
-    dy[S.insulin_signal_1] = di1
-    dy[S.insulin_signal_liver] = did
-
-    # --- brain, muscle/fat, kidney (DM2007 eqs. 14-18, 27)
+    # --- brain, muscle/fat (DM2007 eqs. 14-18); before the liver's split, which takes its share of Uid
     uii = brain.insulin_independent_utilisation(p[P.Fcns]) * brain.ketone_sparing(fasting, p[P.brain_fasting_sparing])
     x = y[S.remote_insulin]
     sensitisation = 1.0 + p[P.exercise_sensitivity_gain] * z_ex
@@ -582,6 +577,23 @@ def evaluate(t, y, u, p, dy, out):
                                                                      p[P.insulin_uptake_span],
                                                                      p[P.insulin_uptake_basal_share])
            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
+    # the liver's share of insulin-stimulated disposal (hepatic glycogen synthesis; glucostat design)
+    uid_unstimulated = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(
+        gt, 0.0, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+        * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
+    hepatic_plasma_uptake = liver.plasma_glucose_uptake(uid, uid_unstimulated, p[P.hepatic_uptake_share])
+    retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
+    egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
+        demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],
+        p[P.glycogen_mobilisation_hill], p[P.glycogen_synthesis_half], retention + hepatic_plasma_uptake,
+        p[P.glycogen_model],
+    )
+    dy[S.liver_glycogen] = glycogen_synthesis - glycogenolysis
+    di1, did = liver.delayed_insulin_derivatives(y[S.insulin_signal_1], y[S.insulin_signal_liver], insulin, p[P.ki])
+    dy[S.insulin_signal_1] = di1
+    dy[S.insulin_signal_liver] = did
+
+    # --- exercise uptake, kidney (DM2007 eq. 27)
     # exercise uptake (Roy & Parker 2007 Gup) from plasma, in proportion to glucose over basal (mass action)
     gup = y[S.exercise_uptake] * g / p[P.Gb]
     if gup < 0.0:
@@ -710,7 +722,8 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.cum_splanchnic_retention] = retention
     dy[S.cum_egp] = egp
     dy[S.cum_uii] = uii
-    dy[S.cum_uid] = uid + gup
+    dy[S.cum_uid] = uid - hepatic_plasma_uptake + gup
+    dy[S.cum_hepatic_plasma_uptake] = hepatic_plasma_uptake
     dy[S.cum_renal] = renal
     dy[S.cum_iv_glucose] = iv_g
     dy[S.cum_insulin_secretion] = spo
@@ -727,7 +740,8 @@ def evaluate(t, y, u, p, dy, out):
     out[F.gastric_emptying] = kempt * q2
     out[F.egp] = egp
     out[F.uii] = uii
-    out[F.uid] = uid + gup
+    out[F.uid] = uid - hepatic_plasma_uptake + gup
+    out[F.hepatic_plasma_uptake] = hepatic_plasma_uptake
     out[F.renal] = renal
     out[F.secretion] = spo
     out[F.secretion_to_liver] = s_liver

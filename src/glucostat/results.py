@@ -137,6 +137,7 @@ class Results:
                 "Liver glucose production [g]": d[S.cum_egp] * bw / 1000.0,
                 "Brain glucose uptake [g]": d[S.cum_uii] * bw / 1000.0,
                 "Muscle and fat glucose uptake [g]": d[S.cum_uid] * bw / 1000.0,
+                "Liver uptake of plasma glucose [g]": d[S.cum_hepatic_plasma_uptake] * bw / 1000.0,
                 "Urinary glucose excretion [g]": d[S.cum_renal] * bw / 1000.0,
                 "IV glucose [g]": d[S.cum_iv_glucose] * bw / 1000.0,
                 "Insulin secreted [U]": d[S.cum_insulin_secretion] * bw / PMOL_PER_U,

@@ -49,6 +49,25 @@ def insulin_suppression(i_d, i_po, ib, ipob, kp3, kp4, max_suppression):
 
 
 @njit(cache=True)
+def plasma_glucose_uptake(uid, uid_unstimulated, share):
+    """Liver uptake of plasma glucose [mg/kg/min]: ``share x max(Uid - Uid(X = 0), 0)``.
+
+    glucostat design (docs/model.md 'Liver glycogen and gluconeogenesis'): DM2007's glucose
+    utilisation was identified from tracer disposal, which includes the liver's uptake of
+    systemic glucose; the liver's share of the insulin-stimulated part is booked here as hepatic
+    uptake (it enters glycogen at the synthesis efficiency, the rest is glycolysed) instead of
+    muscle and fat uptake. Plasma glucose is unchanged: only where the glucose goes. After a
+    mixed meal the liver stores ~ 19 % of the carbohydrate as glycogen (Taylor R et al. J Clin
+    Invest 1996;97:126-132); splanchnic tissues take up ~ 25-30 % of oral glucose (Ferrannini E
+    et al. Diabetes 1985;34:580-588).
+    """
+    stimulated = uid - uid_unstimulated
+    if stimulated <= 0.0 or share <= 0.0:
+        return 0.0
+    return share * stimulated
+
+
+@njit(cache=True)
 def delayed_insulin_derivatives(i1, i_d, insulin, ki):
     """(dI1/dt, dId/dt) [pmol/L/min], DM2007 eq. (11).
 

@@ -314,7 +314,7 @@ def test_basal_insulin_added_to_metformin_in_type2():
     """Basal insulin added to oral agents, started at 10 U at bedtime and titrated on fasting glucose
     (Riddle MC et al. Diabetes Care 2003;26:3080, treat-to-target: fasting glucose ~ 200 -> 117 mg/dL,
     hypoglycaemia the limiting risk): fasting glucose falls with the dose; a dose far above need causes it.
-    The model's type 2 subject is milder (112 mg/dL fasting on metformin) and about twice as sensitive to
+    The model's type 2 subject is milder (125 mg/dL fasting on metformin) and about twice as sensitive to
     basal insulin as Riddle's patients (docs/validation.md), so the doses here are smaller."""
     oral = [gs.Metformin(time="08:00", dose_mg=1000), gs.Metformin(time="20:00", dose_mg=1000)]
     control = gs.Scenario.day(days=10, daily=oral)

@@ -229,3 +229,17 @@ def test_compare_cli_json_and_bad_input(tmp_path):
         gs.compare(["healthy"], protocol="marathon")
     for c in DEFAULT_CONDITIONS:
         assert c in gs.PRESETS
+
+
+def test_cirrhosis_glucose_intolerance_with_hyperinsulinaemia():
+    """Non-diabetic-by-history cirrhosis: impaired glucose tolerance in 46-80 % (J Evid Based Med Healthc
+    2017;4:3724; Nishida et al. 2017) with normal fasting glucose, fasting insulin 2-6 x control and
+    OGTT insulin 2-3 x (Kruszynska et al. 1991, Hepatology 14:103); clamp M-value about half of normal
+    (4.1 +- 0.1 vs 8.1 +- 0.5 mg/kg/min). Model: 92 / 149 mg/dL, insulin x3.5 fasting, M 3.5 vs 6.9."""
+    h, c = gs.ogtt("healthy"), gs.ogtt("cirrhosis")
+    assert c.glucose_mg_dl[0] < 100 and 140 <= c.glucose_mg_dl[-1] < 200
+    assert c.classification == "impaired_glucose_tolerance"
+    ratio = np.array(c.insulin_pmol_l[1:]) / np.array(h.insulin_pmol_l[1:])
+    assert np.all((1.5 < ratio) & (ratio < 4.0))
+    m = clinical.clamp("cirrhosis").indices["M-value [mg/kg/min]"] / clinical.clamp("healthy").indices["M-value [mg/kg/min]"]
+    assert 0.35 < m < 0.65

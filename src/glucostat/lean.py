@@ -124,6 +124,7 @@ class LP(IntEnum):
     k_long_transit = 36
     ra_per_gut = 37  # derived: f kabs / BW [1/(kg min)], DM2007 eq. (13)
     inv_VI = 38  # derived: 1 / VI [kg/L]
+    k_degludec_transit = 39
 
 
 NLP = len(LP)
@@ -286,8 +287,9 @@ def rhs_block(y, u, p, meal, dy):
         d1 = y[L.degludec_depot * W + l]
         d2 = y[L.degludec_tissue * W + l]
         dy[L.degludec_depot * W + l] = -kdg * d1 + u[U.sc_degludec * W + l]
-        dy[L.degludec_tissue * W + l] = kdg * d1 - klt * d2
-        rai = ka1 * s1c + ka2 * s2c + 0.1 * kr * r1 + kr * r2 + klt * (g2 + d2)
+        kdt = p[LP.k_degludec_transit * W + l]
+        dy[L.degludec_tissue * W + l] = kdg * d1 - kdt * d2
+        rai = ka1 * s1c + ka2 * s2c + 0.1 * kr * r1 + kr * r2 + klt * g2 + kdt * d2
         # insulin, DM2007 eqs. (2)-(5)
         m1 = p[LP.m1 * W + l]
         m2 = p[LP.m2 * W + l]
@@ -392,9 +394,11 @@ _ERR_EXPONENT = -0.25
 
 @njit(cache=True, inline="always")
 def _depot_rates(p, l):
-    """Lane ``l``'s subcutaneous rate constants: kd, ka1, ka2, k_regular, k_glargine, k_degludec, k_transit."""
+    """Lane ``l``'s subcutaneous rate constants: kd, ka1, ka2, k_regular, k_glargine, k_degludec, the
+    glargine and the degludec tissue transit."""
     return (p[LP.kd * W + l], p[LP.ka1 * W + l], p[LP.ka2 * W + l], p[LP.k_regular * W + l],
-            p[LP.k_glargine * W + l], p[LP.k_degludec * W + l], p[LP.k_long_transit * W + l])
+            p[LP.k_glargine * W + l], p[LP.k_degludec * W + l], p[LP.k_long_transit * W + l],
+            p[LP.k_degludec_transit * W + l])
 
 
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
@@ -410,7 +414,7 @@ def linear_part(z, p, fi):
     -1.3/min) is what limits explicit methods to ~3-min steps (docs/architecture.md).
     """
     for l in range(W):
-        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
+        kd, ka1, ka2, kr, kg, kdg, klt, kdt = _depot_rates(p, l)
         s1 = z[L.sc_insulin_1 * W + l]
         s2 = z[L.sc_insulin_2 * W + l]
         r1 = z[L.regular_insulin_1 * W + l]
@@ -426,8 +430,8 @@ def linear_part(z, p, fi):
         fi[L.glargine_depot * W + l] = -kg * g1
         fi[L.glargine_tissue * W + l] = kg * g1 - klt * g2
         fi[L.degludec_depot * W + l] = -kdg * d1
-        fi[L.degludec_tissue * W + l] = kdg * d1 - klt * d2
-        appearance = ka1 * s1 + ka2 * s2 + 0.1 * kr * r1 + kr * r2 + klt * (g2 + d2)
+        fi[L.degludec_tissue * W + l] = kdg * d1 - kdt * d2
+        appearance = ka1 * s1 + ka2 * s2 + 0.1 * kr * r1 + kr * r2 + klt * g2 + kdt * d2
         il = z[L.liver_insulin * W + l]
         ip = z[L.plasma_insulin * W + l]
         m1 = p[LP.m1 * W + l]
@@ -455,8 +459,8 @@ def linear_part(z, p, fi):
 
 #: Rows of the per-step factors of the implicit solve (:func:`solve_factors`).
 _Q_SC1, _Q_SC2, _Q_REG, _Q_GLA, _Q_DEG, _Q_LT, _Q_I11, _Q_I12, _Q_I21, _Q_I22, _Q_KI, _Q_P2U, _Q_G11, _Q_G12, \
-    _Q_G21, _Q_G22, _Q_ABS, _Q_GRI, _Q_SEN = range(19)
-NQ = 19
+    _Q_G21, _Q_G22, _Q_ABS, _Q_GRI, _Q_SEN, _Q_LTD = range(20)
+NQ = 20
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -474,13 +478,14 @@ def solve_factors(p, c, q):
     """The reciprocals and 2x2 inverses :func:`solve_linear` needs for ``c`` = h gamma, once per step
     (every stage of an ESDIRK step shares gamma), so that the five stage solves only multiply."""
     for l in range(W):
-        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
+        kd, ka1, ka2, kr, kg, kdg, klt, kdt = _depot_rates(p, l)
         q[_Q_SC1 * W + l] = 1.0 / (1.0 + c * (kd + ka1))
         q[_Q_SC2 * W + l] = 1.0 / (1.0 + c * ka2)
         q[_Q_REG * W + l] = 1.0 / (1.0 + c * kr)
         q[_Q_GLA * W + l] = 1.0 / (1.0 + c * kg)
         q[_Q_DEG * W + l] = 1.0 / (1.0 + c * kdg)
         q[_Q_LT * W + l] = 1.0 / (1.0 + c * klt)
+        q[_Q_LTD * W + l] = 1.0 / (1.0 + c * kdt)
         m1 = p[LP.m1 * W + l]
         m2 = p[LP.m2 * W + l]
         _inverse_2x2(1.0 + c * (m1 + p[LP.m3 * W + l]), -c * m2, -c * m1, 1.0 + c * (m2 + p[LP.m4 * W + l]), q,
@@ -505,7 +510,7 @@ def solve_linear(r, p, c, q, z):
     ``q`` holds the factors of :func:`solve_factors` for the same ``c``.
     """
     for l in range(W):
-        kd, ka1, ka2, kr, kg, kdg, klt = _depot_rates(p, l)
+        kd, ka1, ka2, kr, kg, kdg, klt, kdt = _depot_rates(p, l)
         s1 = r[L.sc_insulin_1 * W + l] * q[_Q_SC1 * W + l]
         s2 = (r[L.sc_insulin_2 * W + l] + c * kd * s1) * q[_Q_SC2 * W + l]
         r1 = r[L.regular_insulin_1 * W + l] * q[_Q_REG * W + l]
@@ -513,7 +518,7 @@ def solve_linear(r, p, c, q, z):
         g1 = r[L.glargine_depot * W + l] * q[_Q_GLA * W + l]
         g2 = (r[L.glargine_tissue * W + l] + c * kg * g1) * q[_Q_LT * W + l]
         d1 = r[L.degludec_depot * W + l] * q[_Q_DEG * W + l]
-        d2 = (r[L.degludec_tissue * W + l] + c * kdg * d1) * q[_Q_LT * W + l]
+        d2 = (r[L.degludec_tissue * W + l] + c * kdg * d1) * q[_Q_LTD * W + l]
         z[L.sc_insulin_1 * W + l] = s1
         z[L.sc_insulin_2 * W + l] = s2
         z[L.regular_insulin_1 * W + l] = r1
@@ -522,7 +527,7 @@ def solve_linear(r, p, c, q, z):
         z[L.glargine_tissue * W + l] = g2
         z[L.degludec_depot * W + l] = d1
         z[L.degludec_tissue * W + l] = d2
-        appearance = ka1 * s1 + ka2 * s2 + 0.1 * kr * r1 + kr * r2 + klt * (g2 + d2)
+        appearance = ka1 * s1 + ka2 * s2 + 0.1 * kr * r1 + kr * r2 + klt * g2 + kdt * d2
         q1 = r[L.liver_insulin * W + l]
         q2 = r[L.plasma_insulin * W + l] + c * appearance
         ip = q[_Q_I21 * W + l] * q1 + q[_Q_I22 * W + l] * q2

@@ -261,6 +261,7 @@ class P(IntEnum):
     secretion_below_basal_hill = 148
     insulin_uptake_basal_share = 149
     hepatic_uptake_share = 150
+    k_degludec_transit = 151
 
 
 class F(IntEnum):
@@ -699,7 +700,7 @@ def evaluate(t, y, u, p, dy, out):
     dy[S.glargine_depot] = dg1
     dy[S.glargine_tissue] = dg2
     dd1, dd2, ra_deg = subcutis.long_acting_depot(y[S.degludec_depot], y[S.degludec_tissue], u[U.sc_degludec],
-                                                  p[P.k_degludec], p[P.k_long_transit])
+                                                  p[P.k_degludec], p[P.k_degludec_transit])
     dy[S.degludec_depot] = dd1
     dy[S.degludec_tissue] = dd2
     rai_all = rai + ra_reg + ra_gla + ra_deg

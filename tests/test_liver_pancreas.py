@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import glucostat as gs
-from glucostat import clinical
+from glucostat import clinical, protocols
 from glucostat.cli import main
 from glucostat.compare import DEFAULT_CONDITIONS
 from glucostat.physiology import kidney, pituitary
@@ -243,3 +243,27 @@ def test_cirrhosis_glucose_intolerance_with_hyperinsulinaemia():
     assert np.all((1.5 < ratio) & (ratio < 4.0))
     m = clinical.clamp("cirrhosis").indices["M-value [mg/kg/min]"] / clinical.clamp("healthy").indices["M-value [mg/kg/min]"]
     assert 0.35 < m < 0.65
+
+
+@pytest.mark.parametrize("target, low, high", [(85, -0.01, 0.05), (60, 10.0, 35.0), (50, 25.0, 55.0)])
+def test_adrenaline_in_hypoglycaemic_clamps(target, low, high):
+    """Epinephrine secretion starts at 68 +- 1 mg/dL of glucose (Mitrakou et al. 1991, Am J Physiol 260:E67);
+    infusions mimicking hypoglycaemia of 60 and 50 mg/dL raised it by 532 +- 41 and 1011 +- 12 pg/mL from
+    ~ 25 (Diabetes 2018;67 Suppl 1:198-OR; basal 23 +- 4 pg/mL, Hamburg et al. 1980). Model: x1 at 85,
+    x15 at 60 (366 pg/mL), x33 at 50 mg/dL (829 pg/mL) (relative rise asserted)."""
+    c = clinical.clamp("healthy", 40.0, target_mg_dl=target, duration_min=120)
+    e = c.results.get("Plasma adrenaline [pg/mL]")
+    assert e[0] == pytest.approx(25.0)
+    assert low < e[-1] / e[0] - 1.0 < high
+
+
+def test_adrenaline_speeds_recovery_from_insulin_hypoglycaemia():
+    """Adrenaline compensates for deficient glucagon and limits hypoglycaemia (DeRosa & Cryer 1984, J Clin
+    Invest 73:405): in the insulin tolerance test it raises the nadir and brings it earlier; without the
+    adrenomedullary response (as in type 1 diabetes with hypoglycaemia-associated autonomic failure) the
+    nadir is deeper and later."""
+    with_ = protocols.itt("healthy").indices
+    without = protocols.itt(gs.Patient.from_preset("healthy", adrenaline_response=0.0)).indices
+    assert with_["Glucose nadir [mg/dL]"] > without["Glucose nadir [mg/dL]"] + 5.0
+    assert with_["Time of nadir [min]"] < without["Time of nadir [min]"]
+    assert 30.0 < with_["Glucose nadir [mg/dL]"] < 50.0 and with_["Time of nadir [min]"] <= 40.0

@@ -20,7 +20,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from .physiology import brain, drugs, exercise, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
+from .physiology import adrenal, brain, drugs, exercise, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
 
 
 class S(IntEnum):
@@ -92,6 +92,7 @@ class S(IntEnum):
     glucagon_depot_iv = 63
     incretin = 64
     cum_hepatic_plasma_uptake = 65
+    adrenaline = 66
 
 
 class U(IntEnum):
@@ -262,6 +263,17 @@ class P(IntEnum):
     insulin_uptake_basal_share = 149
     hepatic_uptake_share = 150
     k_degludec_transit = 151
+    adrenaline_basal = 152
+    adrenaline_threshold = 153
+    adrenaline_half_deficit = 154
+    adrenaline_hill = 155
+    adrenaline_max_rise = 156
+    adrenaline_response = 157
+    adrenaline_time_constant = 158
+    adrenaline_egp_max = 159
+    adrenaline_egp_half = 160
+    adrenaline_uptake_max_reduction = 161
+    adrenaline_uptake_half = 162
 
 
 class F(IntEnum):
@@ -398,6 +410,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("glucagon_depot_iv", "IV glucagon being injected", "ug", "blood", "an IV glucagon dose entering plasma over about a minute"),
     Variable("incretin", "Incretin signal", "mg/kg/min", "gut", "GLP-1/GIP drive: gut glucose absorption seen through the L- and K-cell response (glucostat design)"),
     Variable("cum_hepatic_plasma_uptake", "Cumulative liver uptake of plasma glucose", "mg/kg", "liver", "integral of the liver's share of insulin-stimulated glucose disposal"),
+    Variable("adrenaline", "Plasma adrenaline", "pg/mL", "adrenal", "epinephrine: rises below ~ 68 mg/dL of glucose, raises liver output and restrains uptake (glucostat design)"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -544,6 +557,13 @@ def evaluate(t, y, u, p, dy, out):
     if p[P.Sb] <= 0.0:
         exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output]
     demand += exercise_output
+    # --- adrenal medulla: adrenaline in hypoglycaemia (glucostat design, physiology/adrenal.py)
+    e_target = adrenal.secretion_target(g, p[P.adrenaline_basal], p[P.adrenaline_threshold],
+                                        p[P.adrenaline_half_deficit], p[P.adrenaline_hill],
+                                        p[P.adrenaline_max_rise], p[P.adrenaline_response])
+    dy[S.adrenaline] = adrenal.derivative(y[S.adrenaline], e_target, p[P.adrenaline_time_constant])
+    e_excess = adrenal.excess(y[S.adrenaline], p[P.adrenaline_basal])
+    demand += adrenal.hepatic_output_rise(e_excess, p[P.adrenaline_egp_max], p[P.adrenaline_egp_half])
     if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
         demand = 0.0
     # --- liver: glycogen store, gluconeogenesis, slow fasting adaptation (glucostat design)
@@ -577,7 +597,8 @@ def evaluate(t, y, u, p, dy, out):
                                                                      p[P.insulin_uptake_ec50], p[P.insulin_uptake_hill],
                                                                      p[P.insulin_uptake_span],
                                                                      p[P.insulin_uptake_basal_share])
-           * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
+           * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance])
+           * adrenal.uptake_multiplier(e_excess, p[P.adrenaline_uptake_max_reduction], p[P.adrenaline_uptake_half]))
     # the liver's share of insulin-stimulated disposal (hepatic glycogen synthesis; glucostat design)
     uid_unstimulated = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(
         gt, 0.0, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])

@@ -226,7 +226,7 @@ def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, durat
 
     Indices: kITT [%/min], -100 x the slope of ln glucose on the 3-15 min samples (short ITT: Bonora E
     et al. J Clin Endocrinol Metab 1989;68:374; Akinmokun A et al. Diabet Med 1992;9:432); the glucose nadir and its time, and the glucagon
-    response (counter-regulation). The short test's 15-min window is before counter-regulation acts.
+    and adrenaline responses (counter-regulation). The short test's 15-min window is before counter-regulation acts.
     """
     pat = resolve(patient)
     dose = require_number("insulin_u_per_kg", insulin_u_per_kg, 0.0, 0.3, "an insulin dose > 0 and <= 0.3 U/kg",
@@ -251,6 +251,7 @@ def itt(patient: Patient | str = "healthy", insulin_u_per_kg: float = 0.1, durat
         "Time of nadir [min]": float(res.time_min[int(np.argmin(gt))]),
         "Peak insulin [uU/mL]": float(res.get("Plasma insulin [pmol/L]").max() / PMOL_PER_L_PER_UU_PER_ML),
         "Peak glucagon rise [%]": float(100.0 * (h.max() / h[0] - 1.0)),
+        "Peak adrenaline [pg/mL]": float(res.get("Plasma adrenaline [pg/mL]").max()),
     }
     return ProtocolResult(res.patients[0], "insulin tolerance test", {"Insulin dose [U/kg]": dose,
                           "Duration [min]": duration_min}, s, indices, res)

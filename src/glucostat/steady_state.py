@@ -144,3 +144,4 @@ def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -
     pins = liver.portal_insulin_effect(ilb, v["igf1_insulin_reference"], v["igf1_insulin_half"])
     y0[S.igf1] = v["igf1_reference"] * v["liver_function"] * pins
     y0[S.gh_signal] = 1.0
+    y0[S.adrenaline] = v["adrenaline_basal"]

@@ -156,3 +156,18 @@ def test_error_norm_reduction_keeps_nan():
 
     assert np.isnan(reduce(np.array([0.5] * 300 + [np.nan] + [0.7] * 3)))
     assert reduce(np.array([0.1, 0.9, 0.3])) == 0.9
+
+
+def test_organ_extensions_leave_the_lean_kernel():
+    """A type 1 patient with a glucostat mechanism the lean kernel does not carry switched on (the
+    adrenaline response, the liver's share of uptake, saturating insulin action) is left to the full model."""
+    import glucostat as gs
+    from glucostat import engine
+
+    base = gs.Patient.from_preset("t1d")
+    packed = engine.pack([gs.Scenario(duration_min=60)], [base.body_weight_kg])
+    for ov in ({}, {"adrenaline_response": 1.0}, {"hepatic_uptake_share": 0.2}, {"insulin_uptake_ec50": 600.0},
+               {"hepatic_insulin_max_suppression": 3.0}):
+        p = base.with_overrides(**ov)
+        ok = lean.eligible(p.initial_state[None, :], p.parameter_vector()[None, :], packed)[0]
+        assert ok == (not ov), ov

@@ -162,7 +162,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     No beta-cell secretion (Sb = K = beta = 0, static secretion and portal insulin 0); no
     glucose-driven glucagon (glucagon action off, or no hypoglycaemia response with
     glucagon and its fading at basal, where Sorensen's multipliers are 1); no glycogen
-    limit; DM2007 kidney and linear hepatic and peripheral insulin action; hepatic extraction 0 <= m6 < 1; and scenario jumps
+    limit; DM2007 kidney, linear hepatic and peripheral insulin action, no adrenaline response; hepatic extraction 0 <= m6 < 1; and scenario jumps
     (``packed``: :class:`glucostat.engine.PackedScenarios`) only on lean states, the meal
     size or cumulative counters, and no exercise input (drugs and exercise move states the
     lean kernel does not carry).
@@ -177,7 +177,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.glycogen_model] == 0.0) & (p[:, P.renal_model] == 0.0)
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)
     ok &= (p[:, P.hepatic_insulin_max_suppression] >= 1e9) & (p[:, P.insulin_uptake_ec50] >= 1e9)
-    ok &= p[:, P.hepatic_uptake_share] == 0.0
+    ok &= (p[:, P.hepatic_uptake_share] == 0.0) & (p[:, P.adrenaline_response] == 0.0)
     bad_segment = (np.any(packed.jumps[:, ~_JUMP_OK] != 0.0, axis=1)
                    | (packed.inputs[:, U.exercise] != 0.0)).astype(np.int64)
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])

@@ -16,8 +16,8 @@ from .steady_state import derive_basal
 #: Patient presets: name -> (parameter set, one-line description).
 PRESETS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
-        "healthy": ("healthy", "Healthy adult, 78 kg (Dalla Man 2007 normal, exact basal state)"),
-        "t2d": ("t2d", "Type 2 diabetes, 91 kg (Dalla Man 2007 T2D, exact basal state)"),
+        "healthy": ("healthy", "Healthy adult, 78 kg (Dalla Man 2007 normal with exact basal state, organ extensions and insulin kinetics and action recalibrated to clamps)"),
+        "t2d": ("t2d", "Type 2 diabetes, 91 kg (Dalla Man 2007 T2D with exact basal state, organ extensions and insulin kinetics and action recalibrated to clamps)"),
         "t1d": ("t1d", "Type 1 diabetes, 78 kg: Dalla Man 2007 normal physiology without beta cells, basal SC insulin"),
         "prediabetes": ("prediabetes", "Prediabetes: impaired fasting glucose and glucose tolerance (mild combined defects)"),
         "t2d-hepatic": ("t2d-hepatic", "Type 2 diabetes, hepatic insulin resistance dominant (high fasting glucose first)"),

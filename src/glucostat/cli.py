@@ -345,8 +345,8 @@ def cohort(name, n, seed, out_file, as_json):
               help="Seed of the cohort, the meals and the sensor noise.")
 @click.option("--arm", "arms", multiple=True, metavar="SPEC",
               help="An arm: a controller name (basal-bolus, basal-only, pid, mdi) or "
-                   "'name=N,controller=C,therapy=meal-test|davidson-2008,cgm=S,pump=P'. Repeatable; "
-                   "the first arm is the reference. [default: basal-bolus]")
+                   "'name=N,controller=C,therapy=meal-test|davidson-2008,cgm=S,pump=P,drug=none|metformin'. "
+                   "Repeatable; the first arm is the reference. [default: basal-bolus]")
 @click.option("--chunk-size", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="Patients per unit of work.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",

@@ -48,16 +48,45 @@ _RECORDS_PER_STEP = 30  # float64 arrays per patient and control instant while a
 #                         sensor traces, packed scenarios and the metric temporaries)
 _BASELINE_BYTES = 400 * 1024**2  # interpreter, NumPy/pandas/numba and the compiled kernels
 
+#: Adjunct drug regimens an arm adds to every day of its patients' scenarios: name -> (description, daily
+#: events as (clock time, event type in glucostat.scenario, keyword arguments)).
+DRUG_REGIMENS = {
+    "none": ("no adjunct drug", ()),
+    "metformin": ("metformin 1000 mg at 08:00 and 20:00, the adjunct regimen of the REMOVAL trial in type 1 "
+                  "diabetes (Petrie JR et al. Lancet Diabetes Endocrinol 2017;5:597-609: insulin dose -1.2 U/day)",
+                  (("08:00", "Metformin", {"dose_mg": 1000.0}), ("20:00", "Metformin", {"dose_mg": 1000.0}))),
+}
+
+
+def drug_scenario(scenario, drug: str, days: int):
+    """``scenario`` with the daily events of the drug regimen ``drug`` (:data:`DRUG_REGIMENS`) on each of
+    ``days`` days, merged in time order (the same meals; the drug only adds events)."""
+    from . import scenario as _scenario
+
+    if drug not in DRUG_REGIMENS:
+        raise UnknownNameError("arm drug", drug, DRUG_REGIMENS)
+    extra = []
+    for day in range(days):
+        for clock, kind, kwargs in DRUG_REGIMENS[drug][1]:
+            hh, mm = (int(x) for x in clock.split(":"))
+            extra.append(getattr(_scenario, kind)(time=day * 1440.0 + hh * 60.0 + mm, **kwargs))
+    if not extra:
+        return scenario
+    events = sorted(tuple(scenario.events) + tuple(extra), key=lambda e: e.time)
+    return scenario.model_copy(update={"events": tuple(events), "name": f"{scenario.name} + {drug}"})
+
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm: the controller (a built-in name), how the therapy is derived, and the devices."""
+    """One arm: the controller (a built-in name), how the therapy is derived, the devices, and an
+    adjunct drug regimen (:data:`DRUG_REGIMENS`; arms with a drug run on the full organ model)."""
 
     name: str
     controller: str = "basal-bolus"
     therapy: str = "meal-test"
     cgm: str = "GuardianRT"
     pump: str = "generic"
+    drug: str = "none"
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or "/" in self.name or "=" in self.name:
@@ -70,6 +99,8 @@ class Arm:
             raise UnknownNameError("arm cgm", self.cgm, CGM_PRESETS)
         if self.pump not in PUMP_PRESETS:
             raise UnknownNameError("arm pump", self.pump, PUMP_PRESETS)
+        if self.drug not in DRUG_REGIMENS:
+            raise UnknownNameError("arm drug", self.drug, DRUG_REGIMENS)
 
     @classmethod
     def parse(cls, spec: str) -> "Arm":
@@ -162,7 +193,8 @@ def run_chunk(trial: Trial, start: int, stop: int):
     frames = []
     for arm in trial.arms:
         th = therapies[arm.therapy]
-        res = simulate_closed_loop_batch(patients, scenarios, arm.controller, th, cgm=arm.cgm, pump=arm.pump,
+        arm_scenarios = [drug_scenario(sc, arm.drug, trial.days) for sc in scenarios]
+        res = simulate_closed_loop_batch(patients, arm_scenarios, arm.controller, th, cgm=arm.cgm, pump=arm.pump,
                                          seed=trial.seed, warmup_days=trial.warmup_days,
                                          patient_indices=range(start, stop))
         ids = pd.DataFrame({"Patient index": np.arange(start, stop, dtype=np.int64), "Patient": labels,

@@ -271,6 +271,20 @@ Event = Annotated[
 ]
 
 
+def _daily_events(daily: "Sequence[Event]", days: int) -> list:
+    """``daily`` events (each within the first day) copied to each of ``days`` days; a bad event is
+    refused naming ``daily[i]``."""
+    out = []
+    for i, ev in enumerate(daily):
+        if not isinstance(ev, _Event):
+            raise InvalidInputError(f"daily[{i}]", ev, "an event (Meal, Metformin, Sulfonylurea, Exercise, ...)")
+        if not 0 <= ev.time < MIN_PER_DAY or ev.end > MIN_PER_DAY:
+            raise InvalidInputError(f"daily[{i}].time", ev.time, "an event that starts and ends within the first "
+                                    "day (0-1440 min)")
+        out += [ev.model_copy(update={"time": d * MIN_PER_DAY + ev.time}) for d in range(days)]
+    return out
+
+
 class Scenario(BaseModel):
     """An immutable list of events in time order, and the simulated duration [min].
 
@@ -353,15 +367,17 @@ class Scenario(BaseModel):
                     raise InvalidInputError(
                         f"meals[{label!r}]" + (f".{err['loc'][0]}" if err["loc"] else ""), err.get("input"), err["msg"].replace("Input should be", "")
                         .strip()) from None
-        for i, ev in enumerate(daily):
-            if not isinstance(ev, _Event):
-                raise InvalidInputError(f"daily[{i}]", ev, "an event (Meal, Metformin, Sulfonylurea, Exercise, ...)")
-            if not 0 <= ev.time < MIN_PER_DAY or ev.end > MIN_PER_DAY:
-                raise InvalidInputError(f"daily[{i}].time", ev.time, "an event that starts and ends within the first "
-                                        "day (0-1440 min)")
-            events += [ev.model_copy(update={"time": d * MIN_PER_DAY + ev.time}) for d in range(days)]
+        events += _daily_events(daily, days)
         events.sort(key=lambda e: e.time)
         return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=name)
+
+    def with_daily(self, daily: "Sequence[Event]", days: int, name: str | None = None) -> "Scenario":
+        """This scenario plus ``daily`` events (times within the first day) repeated on each of ``days``
+        days, merged in time order (e.g. a drug regimen added to a trial's meals)."""
+        _check_days(days)
+        events = sorted(tuple(self.events) + tuple(_daily_events(daily, days)), key=lambda e: e.time)
+        return type(self)(events=tuple(events), duration_min=self.duration_min,
+                          name=self.name if name is None else name)
 
     @classmethod
     def random_days(cls, days: int = 1, seed: int = 0, eat_rate_g_per_min: float | None = 5.0,

@@ -34,6 +34,7 @@ from .cohorts import COHORT_NAMES, generate_cohort
 from .control import CONTROLLERS
 from .devices import CGM_PRESETS, PUMP_PRESETS
 from .errors import InvalidInputError, UnknownNameError
+from .scenario import Metformin
 from .therapy import METHODS
 
 #: Bytes a trial may hold at once (results and the chunks in flight) before it is refused.
@@ -49,31 +50,22 @@ _RECORDS_PER_STEP = 30  # float64 arrays per patient and control instant while a
 _BASELINE_BYTES = 400 * 1024**2  # interpreter, NumPy/pandas/numba and the compiled kernels
 
 #: Adjunct drug regimens an arm adds to every day of its patients' scenarios: name -> (description, daily
-#: events as (clock time, event type in glucostat.scenario, keyword arguments)).
+#: events at clock times within the first day).
 DRUG_REGIMENS = {
     "none": ("no adjunct drug", ()),
     "metformin": ("metformin 1000 mg at 08:00 and 20:00, the adjunct regimen of the REMOVAL trial in type 1 "
                   "diabetes (Petrie JR et al. Lancet Diabetes Endocrinol 2017;5:597-609: insulin dose -1.2 U/day)",
-                  (("08:00", "Metformin", {"dose_mg": 1000.0}), ("20:00", "Metformin", {"dose_mg": 1000.0}))),
+                  (Metformin(time="08:00", dose_mg=1000.0), Metformin(time="20:00", dose_mg=1000.0))),
 }
 
 
 def drug_scenario(scenario, drug: str, days: int):
     """``scenario`` with the daily events of the drug regimen ``drug`` (:data:`DRUG_REGIMENS`) on each of
     ``days`` days, merged in time order (the same meals; the drug only adds events)."""
-    from . import scenario as _scenario
-
     if drug not in DRUG_REGIMENS:
         raise UnknownNameError("arm drug", drug, DRUG_REGIMENS)
-    extra = []
-    for day in range(days):
-        for clock, kind, kwargs in DRUG_REGIMENS[drug][1]:
-            hh, mm = (int(x) for x in clock.split(":"))
-            extra.append(getattr(_scenario, kind)(time=day * 1440.0 + hh * 60.0 + mm, **kwargs))
-    if not extra:
-        return scenario
-    events = sorted(tuple(scenario.events) + tuple(extra), key=lambda e: e.time)
-    return scenario.model_copy(update={"events": tuple(events), "name": f"{scenario.name} + {drug}"})
+    daily = DRUG_REGIMENS[drug][1]
+    return scenario.with_daily(daily, days, name=f"{scenario.name} + {drug}") if daily else scenario
 
 
 @dataclass(frozen=True)

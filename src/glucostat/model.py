@@ -600,10 +600,12 @@ def evaluate(t, y, u, p, dy, out):
            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance])
            * adrenal.uptake_multiplier(e_excess, p[P.adrenaline_uptake_max_reduction], p[P.adrenaline_uptake_half]))
     # the liver's share of insulin-stimulated disposal (hepatic glycogen synthesis; glucostat design)
-    uid_unstimulated = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(
-        gt, 0.0, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
-        * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
-    hepatic_plasma_uptake = liver.plasma_glucose_uptake(uid, uid_unstimulated, p[P.hepatic_uptake_share])
+    hepatic_plasma_uptake = 0.0
+    if p[P.hepatic_uptake_share] > 0.0:
+        uid_unstimulated = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(
+            gt, 0.0, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
+            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
+        hepatic_plasma_uptake = liver.plasma_glucose_uptake(uid, uid_unstimulated, p[P.hepatic_uptake_share])
     retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
     egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
         demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],

@@ -179,7 +179,8 @@ def deliver_batch(dp, basal, bolus):
 
 
 @njit(cache=True, parallel=True)
-def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps, meal_reset, ts, noise, gain,
+def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value,
+                       meal_reset, ts, noise, gain,
                        sensor_range, carbs, ctrl_code, cparams, dparams, steps_min, cgm, plasma, basal_rec, bolus_rec,
                        long_rec, clips, status, fail_time):
     """Run N patients through ``noise.shape[1]`` control instants ``k ts`` (k = 0, 1, ...).
@@ -198,7 +199,7 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps
         s1 = seg_offset[i + 1]
         bps = breakpoints[s0 + i:s1 + i + 1]
         inp = inputs[s0:s1]
-        jmp = jumps[s0:s1]
+        joff = jump_offset[s0:s1 + 1]
         rst = meal_reset[s0:s1]
         k1, k2, k3, k4, tmp, out, u = _workspace()
         add_u = np.zeros(N_INPUTS)
@@ -225,7 +226,8 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps
             add_u[U.sc_insulin] = b / 60.0 * per_kg
             pulse_u[U.sc_insulin] = bol / pulse_min * per_kg
             pulse_u[la_input] = la / pulse_min * per_kg
-            ptr, st = advance_patient(yi, p, bps, inp, jmp, rst, ptr, t0, t0 + ts, add_u, pulse_u, t0 + pulse_min,
+            ptr, st = advance_patient(yi, p, bps, inp, joff, jump_state, jump_value, rst, ptr, t0, t0 + ts, add_u,
+                                      pulse_u, t0 + pulse_min,
                                       steps_min[i], k1, k2, k3, k4, tmp, out, u)
             pulse_u[la_input] = 0.0
             if st != STATUS_OK:
@@ -238,7 +240,8 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jumps
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs, jumps,
+def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+                            jump_offset, jump_state, jump_value,
                             meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams, per_kg, rtol,
                             cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time, meal_end):
     """:func:`closed_loop_kernel` for blocks of lean type 1 patients (:mod:`glucostat.lean`).
@@ -254,14 +257,16 @@ def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg
     """
     for b in prange(ys.shape[0]):
         _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
-                                jumps, meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams,
+                                jump_offset, jump_state, jump_value, meal_reset, ts, noise, gain, sensor_range, carbs,
+                                ctrl_code, cparams, dparams,
                                 per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
                                 meal_end)
 
 
 @njit(cache=True, error_model="numpy")
 def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
-                            jumps, meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams,
+                            jump_offset, jump_state, jump_value, meal_reset, ts, noise, gain, sensor_range, carbs,
+                            ctrl_code, cparams, dparams,
                             per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
                             meal_end):
     """Block ``b`` of :func:`closed_loop_lean_kernel` (a plain function: the parallel loop only calls it)."""
@@ -318,7 +323,8 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
         if k == n_ctrl - 1:
             break
         h, _, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
-                                  inputs, jumps, meal_reset, ptr, add_u, pulse_u, t0 + pulse_min, rtol, st, ft, ws,
+                                  inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u, pulse_u,
+                                  t0 + pulse_min, rtol, st, ft, ws,
                                   no_out_t, 0, no_out, 0)
     for l in range(W):
         i = lane_pat[b, l]
@@ -543,7 +549,8 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         real[:lean_idx.size] = True
         meal_end = y[:, S.meal_size].copy()
         closed_loop_lean_kernel(ys, lp, meal0, lane_pat, real.reshape(lane_pat.shape), cstate, packed.seg_offset,
-                                packed.breakpoints, packed.inputs, packed.jumps, packed.meal_reset, float(ts), noise,
+                                packed.breakpoints, packed.inputs, *packed.jump_arrays, packed.meal_reset, float(ts),
+                                noise,
                                 gain, rng, carbs, code, cp, dp, PMOL_PER_U / params[:, P.BW], float(rtol), rec.cgm,
                                 rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips, status, fail, meal_end)
         nb = lane_pat.shape[0]
@@ -555,7 +562,7 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         sub = subset(packed, full_idx, y.shape[0])
         part = _Records(full_idx.size, noise.shape[1])
         yf, cf, cl, stf, ff = y[full_idx], cstate[full_idx], clips[full_idx], status[full_idx], fail[full_idx]
-        closed_loop_kernel(yf, cf, params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs, sub.jumps,
+        closed_loop_kernel(yf, cf, params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs, *sub.jump_arrays,
                            sub.meal_reset, float(ts), noise[full_idx], gain[full_idx], rng,
                            np.ascontiguousarray(carbs[full_idx]), code, cp[full_idx], dp, steps[full_idx], part.cgm,
                            part.plasma, part.basal, part.bolus, part.long_acting, cl, stf, ff)
@@ -600,7 +607,7 @@ def _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, c
             add_u[i, U.sc_insulin] = b / 60.0 * per_kg[i]
             pulse_u[i, U.sc_insulin] = bol / pulse * per_kg[i]
         before = status.copy()
-        advance_batch(y, params, packed.seg_offset, packed.breakpoints, packed.inputs, packed.jumps,
+        advance_batch(y, params, packed.seg_offset, packed.breakpoints, packed.inputs, *packed.jump_arrays,
                       packed.meal_reset, ptr, np.full(n, t0), np.full(n, t0 + ts), add_u, pulse_u, pulse, steps,
                       status)
         newly = (before == STATUS_OK) & (status != STATUS_OK)

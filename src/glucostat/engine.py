@@ -37,7 +37,7 @@ from .errors import InvalidInputError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
 from .scenario import Scenario
-from .solver import STATUS_OK, integrate, state_status
+from .solver import STATUS_OK, apply_jumps, integrate, state_status
 
 #: Default (longest) fixed step [min] (module docstring).
 DEFAULT_STEP_MIN = 0.5
@@ -91,13 +91,14 @@ def _batch_records(n_pat, n_out, keep_outputs):
 
 
 @njit(cache=True, parallel=True)
-def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_reset, t_out, steps_min, glucose_col,
-                    keep_outputs):
+def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, t_out,
+                    steps_min, glucose_col, keep_outputs):
     """Integrate N patients; returns (glucose (N, n_out), outputs (N, n_out, N_OUTPUTS) or empty, status (N,)).
 
     ``seg_offset[i]:seg_offset[i+1]`` indexes patient i's segments in ``inputs``,
-    ``jumps`` and ``meal_reset``; its breakpoints are ``breakpoints[seg_offset[i] + i :
-    seg_offset[i+1] + i + 1]`` (one more than its segments). ``t_out`` is shared; outputs
+    ``jump_offset`` (compressed rows of impulses, :func:`glucostat.solver.apply_jumps`) and
+    ``meal_reset``; its breakpoints are ``breakpoints[seg_offset[i] + i : seg_offset[i+1] + i + 1]``
+    (one more than its segments). ``t_out`` is shared; outputs
     are right-continuous at breakpoints (impulses at an output time are included).
     Status codes are those of :mod:`glucostat.solver` (``STATUS_MESSAGES``); values after a failure are NaN.
     """
@@ -114,9 +115,10 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
         ptr = 0
         t = t_out[0]
         for j in range(n_out):
-            ptr, status[i] = advance_patient(y, p, breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1], jumps[s0:s1],
-                                             meal_reset[s0:s1], ptr, t, t_out[j], no_input, no_input, t,
-                                             steps_min[i], k1, k2, k3, k4, tmp, out, u)
+            ptr, status[i] = advance_patient(y, p, breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+                                             jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1], ptr,
+                                             t, t_out[j], no_input, no_input, t, steps_min[i], k1, k2, k3, k4, tmp,
+                                             out, u)
             if status[i] != STATUS_OK:
                 break  # outputs from here on stay NaN
             t = t_out[j]
@@ -129,8 +131,8 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jumps, meal_res
 
 
 @njit(cache=True, parallel=True)
-def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jumps, meal_reset, t_out, rtol,
-                             glucose_col, keep_outputs):
+def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value,
+                             meal_reset, t_out, rtol, glucose_col, keep_outputs):
     """:func:`integrate_batch` with each patient on the adaptive Dormand-Prince 5(4) of
     :func:`glucostat.solver.integrate` (tolerances ``rtol`` = atol) instead of fixed RK4 steps."""
     n_pat = y0.shape[0]
@@ -140,8 +142,8 @@ def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jumps,
         s0 = seg_offset[i]
         s1 = seg_offset[i + 1]
         _, outs, code, _, _ = integrate(y0[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
-                                        jumps[s0:s1], meal_reset[s0:s1], t_out, rtol, rtol, ADAPTIVE_H_MAX_MIN,
-                                        ADAPTIVE_MAX_STEPS)
+                                        jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1], t_out,
+                                        rtol, rtol, ADAPTIVE_H_MAX_MIN, ADAPTIVE_MAX_STEPS)
         status[i] = code
         for j in range(n_out):
             glucose[i, j] = outs[j, glucose_col]
@@ -158,12 +160,13 @@ def _workspace():
 
 
 @njit(cache=True, inline="always")
-def advance_patient(y, p, bps, inputs, jumps, reset, ptr, t0, t1, add_u, pulse_u, pulse_end, h, k1, k2, k3, k4,
-                    tmp, out, u):
+def advance_patient(y, p, bps, inputs, jump_offset, jump_state, jump_value, reset, ptr, t0, t1, add_u, pulse_u,
+                    pulse_end, h, k1, k2, k3, k4, tmp, out, u):
     """Integrate one patient in place from ``t0`` to ``t1`` (RK4, steps of at most ``h``).
 
     The scenario is the patient's compiled breakpoints ``bps`` (one more than its
-    segments), ``inputs``, ``jumps`` and meal ``reset`` flags; ``ptr`` is the index of
+    segments), ``inputs``, impulses (``jump_offset`` (nseg + 1,) into ``jump_state`` and
+    ``jump_value``, :func:`glucostat.solver.apply_jumps`) and meal ``reset`` flags; ``ptr`` is the index of
     the first breakpoint whose jumps are not yet applied (0 at the start). On top of
     the scenario, ``add_u`` [input units] is added over ``[t0, t1)`` and ``pulse_u``
     over ``[t0, pulse_end)`` (a bolus delivered over its first minute). Beyond the
@@ -178,8 +181,7 @@ def advance_patient(y, p, bps, inputs, jumps, reset, ptr, t0, t1, add_u, pulse_u
         while ptr < nseg and bps[ptr] <= t + 1e-9:
             if reset[ptr]:
                 y[S.meal_size] = y[S.stomach_solid] + y[S.stomach_liquid]
-            for m in range(N_STATES):
-                y[m] += jumps[ptr, m]
+            apply_jumps(y, jump_offset, jump_state, jump_value, ptr)
             ptr += 1
         if t >= t1 - 1e-12:
             break
@@ -204,8 +206,8 @@ def advance_patient(y, p, bps, inputs, jumps, reset, ptr, t0, t1, add_u, pulse_u
 
 
 @njit(cache=True, parallel=True)
-def advance_batch(y, params, seg_offset, breakpoints, inputs, jumps, meal_reset, ptr, t0, t1, add_u, pulse_u,
-                  pulse_min, steps_min, status):
+def advance_batch(y, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, ptr,
+                  t0, t1, add_u, pulse_u, pulse_min, steps_min, status):
     """Advance N patients in place, patient i from ``t0[i]`` to ``t1[i]`` [min], in one parallel call.
 
     ``y`` (N, N_STATES), ``ptr`` (N,) and ``status`` (N,) are updated; ``add_u`` and
@@ -220,19 +222,32 @@ def advance_batch(y, params, seg_offset, breakpoints, inputs, jumps, meal_reset,
         s1 = seg_offset[i + 1]
         k1, k2, k3, k4, tmp, out, u = _workspace()
         ptr[i], status[i] = advance_patient(y[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
-                                            jumps[s0:s1], meal_reset[s0:s1], ptr[i], t0[i], t1[i], add_u[i],
+                                            jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1],
+                                            ptr[i], t0[i], t1[i], add_u[i],
                                             pulse_u[i], t0[i] + pulse_min, steps_min[i], k1, k2, k3, k4, tmp, out, u)
 
 
 @dataclass(frozen=True)
 class PackedScenarios:
-    """Compiled scenarios of a batch as flat arrays (see :func:`integrate_batch`)."""
+    """Compiled scenarios of a batch as flat arrays (see :func:`integrate_batch`).
+
+    Impulses are compressed rows (``jump_offset`` has one entry per segment plus one, into
+    ``jump_state`` and ``jump_value``): a dense (segments x states) table would hold ~67 values per
+    segment where a scenario has about one (a minute of eating alone is a segment), ~0.5 GB for
+    20,000 patient-days."""
 
     seg_offset: np.ndarray
     breakpoints: np.ndarray
     inputs: np.ndarray
-    jumps: np.ndarray
+    jump_offset: np.ndarray
+    jump_state: np.ndarray
+    jump_value: np.ndarray
     meal_reset: np.ndarray
+
+    @property
+    def jump_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(jump_offset, jump_state, jump_value)``, in the kernels' argument order."""
+        return self.jump_offset, self.jump_state, self.jump_value
 
 
 def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> list:
@@ -257,11 +272,17 @@ def pack_compiled(comps) -> PackedScenarios:
     nseg = np.array([c.inputs.shape[0] for c in comps], dtype=np.int64)
     seg_offset = np.zeros(len(comps) + 1, dtype=np.int64)
     np.cumsum(nseg, out=seg_offset[1:])
+    sparse = [c.sparse_jumps() for c in comps]
+    nnz = np.array([sp[1].size for sp in sparse], dtype=np.int64)
+    base = np.concatenate([[0], np.cumsum(nnz)])
+    jump_offset = np.concatenate([sp[0][:-1] + b for sp, b in zip(sparse, base[:-1])] + [base[-1:]])
     return PackedScenarios(
         seg_offset,
         np.concatenate([c.breakpoints for c in comps]).astype(float),
         np.concatenate([c.inputs for c in comps]).reshape(-1, N_INPUTS),
-        np.concatenate([c.jumps for c in comps]).reshape(-1, N_STATES),
+        jump_offset.astype(np.int64),
+        np.concatenate([sp[1] for sp in sparse]).astype(np.int64),
+        np.concatenate([sp[2] for sp in sparse]).astype(float),
         np.concatenate([c.meal_reset for c in comps]).astype(np.bool_),
     )
 
@@ -271,7 +292,11 @@ def _unpack(packed: PackedScenarios, i: int):
     from .scenario import CompiledScenario
 
     s0, s1 = packed.seg_offset[i], packed.seg_offset[i + 1]
-    return CompiledScenario(packed.breakpoints[s0 + i:s1 + i + 1], packed.inputs[s0:s1], packed.jumps[s0:s1],
+    off = packed.jump_offset[s0:s1 + 1]
+    jumps = np.zeros((s1 - s0, N_STATES))
+    rows = np.repeat(np.arange(s1 - s0), np.diff(off))
+    np.add.at(jumps, (rows, packed.jump_state[off[0]:off[-1]]), packed.jump_value[off[0]:off[-1]])
+    return CompiledScenario(packed.breakpoints[s0 + i:s1 + i + 1], packed.inputs[s0:s1], jumps,
                             packed.meal_reset[s0:s1])
 
 
@@ -391,11 +416,12 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         sub = subset(packed, full_idx, len(plist))
         if kernel == "rk4":
             g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints,
-                                             sub.inputs, sub.jumps, sub.meal_reset, t_out, steps[full_idx],
+                                             sub.inputs, *sub.jump_arrays, sub.meal_reset, t_out, steps[full_idx],
                                              int(cols[signal]), bool(keep_outputs))
         else:
             g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.seg_offset,
-                                                      sub.breakpoints, sub.inputs, sub.jumps, sub.meal_reset, t_out,
+                                                      sub.breakpoints, sub.inputs, *sub.jump_arrays, sub.meal_reset,
+                                                      t_out,
                                                       float(rtol), int(cols[signal]), bool(keep_outputs))
         glucose[full_idx] = g
         status[full_idx] = st
@@ -404,6 +430,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)
 
 
-__all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack", "pack_compiled", "compile_scenarios", "prepare",
+__all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack",
+"pack_compiled", "compile_scenarios", "prepare",
            "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

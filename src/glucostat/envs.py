@@ -163,7 +163,8 @@ class _Patients:
         pulse_u[:, U.sc_insulin] = bolus / pulse * per_kg
         t0 = self.k * ts
         advance_batch(self.y, self.params, self.packed.seg_offset, self.packed.breakpoints, self.packed.inputs,
-                      self.packed.jumps, self.packed.meal_reset, self.ptr, t0.astype(float), (t0 + ts).astype(float),
+                      *self.packed.jump_arrays, self.packed.meal_reset, self.ptr, t0.astype(float),
+                      (t0 + ts).astype(float),
                       add_u, pulse_u, pulse, self.steps, self.status)
         self.k += 1
         self.doses = np.roll(self.doses, 1, axis=1)
@@ -251,7 +252,8 @@ class GlucoseEnv(gymnasium.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, patients: "Patient | str | Sequence[Patient | str]" = "t1d", scenario: "Scenario | str" = "random",
+    def __init__(self, patients: "Patient | str | Sequence[Patient | str]" = "t1d",
+                 scenario: "Scenario | str" = "random",
                  cgm: "CGM | str" = "GuardianRT", pump: "Pump | str" = "generic", action: str = "basal",
                  history: int = 12, meal_announcement: bool = True, insulin_on_board: bool = True,
                  reward: "str | Callable" = "risk-diff", episode_days: float = 1.0,

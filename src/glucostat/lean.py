@@ -141,6 +141,9 @@ _JUMP_OK = np.zeros(N_STATES, dtype=np.bool_)
 _JUMP_OK[FULL_STATE] = True
 _JUMP_OK[S.meal_size] = True
 _JUMP_OK[[s for s in S if s.name.startswith("cum_")]] = True
+#: Lean row of each full-model state (-1: not a lean state; its impulses are not the kernel's).
+LEAN_ROW = np.full(N_STATES, -1, dtype=np.int64)
+LEAN_ROW[FULL_STATE] = np.arange(NL)
 
 
 def lean_parameters(params: np.ndarray) -> np.ndarray:
@@ -162,7 +165,8 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     No beta-cell secretion (Sb = K = beta = 0, static secretion and portal insulin 0); no
     glucose-driven glucagon (glucagon action off, or no hypoglycaemia response with
     glucagon and its fading at basal, where Sorensen's multipliers are 1); no glycogen
-    limit; DM2007 kidney, linear hepatic and peripheral insulin action, no adrenaline response; hepatic extraction 0 <= m6 < 1; and scenario jumps
+    limit; DM2007 kidney, linear hepatic and peripheral insulin action,
+    no adrenaline response; hepatic extraction 0 <= m6 < 1; and scenario jumps
     (``packed``: :class:`glucostat.engine.PackedScenarios`) only on lean states, the meal
     size or cumulative counters, and no exercise input (drugs and exercise move states the
     lean kernel does not carry).
@@ -178,8 +182,10 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)
     ok &= (p[:, P.hepatic_insulin_max_suppression] >= 1e9) & (p[:, P.insulin_uptake_ec50] >= 1e9)
     ok &= (p[:, P.hepatic_uptake_share] == 0.0) & (p[:, P.adrenaline_response] == 0.0)
-    bad_segment = (np.any(packed.jumps[:, ~_JUMP_OK] != 0.0, axis=1)
-                   | (packed.inputs[:, U.exercise] != 0.0)).astype(np.int64)
+    bad_jump = ~_JUMP_OK[packed.jump_state] & (packed.jump_value != 0.0)
+    jump_segment = np.repeat(np.arange(packed.jump_offset.size - 1), np.diff(packed.jump_offset))
+    bad_segment = (packed.inputs[:, U.exercise] != 0.0).astype(np.int64)
+    bad_segment[jump_segment[bad_jump]] = 1
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])
     ok &= bad_before[packed.seg_offset[1:]] == bad_before[packed.seg_offset[:-1]]
     return ok
@@ -327,8 +333,8 @@ def _max(a):
 
 # --------------------------------------------------------------------------- block stepping
 @njit(cache=True, inline="always", error_model="numpy")
-def _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jumps, reset, ptr, add_u, pulse_u,
-               in_pulse):
+def _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value,
+               reset, ptr, add_u, pulse_u, in_pulse):
     """Apply the jumps due at ``t`` in every lane, set the lanes' inputs; return the next breakpoint."""
     t_next = 1e300
     for l in range(W):
@@ -338,13 +344,18 @@ def _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, j
         b0 = s0 + i  # patient i's breakpoints start here (one more than its segments)
         while ptr[l] < nseg and bps[b0 + ptr[l]] <= t + 1e-9:
             k = s0 + ptr[l]
+            new_meal = reset[k]
             if reset[k]:
                 meal_size[l] = y[L.stomach_solid * W + l] + y[L.stomach_liquid * W + l]
-            if jumps[k, S.meal_size] != 0.0 or reset[k]:
-                meal_size[l] += jumps[k, S.meal_size]
+            for j in range(jump_offset[k], jump_offset[k + 1]):
+                state = jump_state[j]
+                if state == S.meal_size:
+                    meal_size[l] += jump_value[j]
+                    new_meal = True
+                elif LEAN_ROW[state] >= 0:
+                    y[LEAN_ROW[state] * W + l] += jump_value[j]
+            if new_meal:
                 _set_meal(meal_size[l], p, meal, l)
-            for m in range(NL):
-                y[m * W + l] += jumps[k, FULL_STATE[m]]
             ptr[l] += 1
         seg = s0 + max(ptr[l] - 1, 0)
         for m in range(N_INPUTS):
@@ -613,7 +624,8 @@ def workspace():
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, inputs, jumps, reset, ptr, add_u,
+def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+                  jump_value, reset, ptr, add_u,
                   pulse_u, pulse_end, rtol, status, fail_time, ws, t_out, j_out, out, out_row):
     """Advance one block in place from ``t0`` to ``t1`` [min]; IMEX ARK4(3)6L[2]SA in lockstep.
 
@@ -643,7 +655,8 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
     n_out = t_out.shape[0]
     while True:
         in_pulse = t < pulse_end - 1e-12
-        t_stop = _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jumps, reset, ptr,
+        t_stop = _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+                            jump_value, reset, ptr,
                             add_u, pulse_u, in_pulse)
         while j_out < n_out and t_out[j_out] <= t + 1e-9:
             _record(y, p, status, out, j_out, out_row)
@@ -818,7 +831,8 @@ def _accept(y_new, y, status, fail_time, t, rtol):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out, signal_row, rtol):
+def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value, reset,
+                     t_out, signal_row, rtol):
     """Open loop for ``nb`` blocks: glucose (nb, W, n_out) [mg/dL], status and failure time (nb, W), and
     the step attempts of each block (nb,).
 
@@ -833,13 +847,15 @@ def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps
     fail_time = np.full((nb, W), np.nan)
     n_steps = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
-        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out,
+        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+                                      jump_value, reset, t_out,
                                       signal_row, rtol, glucose, status, fail_time)
     return glucose, status, fail_time, n_steps
 
 
 @njit(cache=True, error_model="numpy")
-def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jumps, reset, t_out, signal_row, rtol,
+def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value,
+                     reset, t_out, signal_row, rtol,
                      glucose, status, fail_time):
     """Block ``b`` of :func:`integrate_blocks` (a plain function: the parallel loop only calls it)."""
     y = y0[b].copy()
@@ -851,7 +867,8 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, ju
     zeros = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
     _, _, steps = advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], seg_offset, bps, inputs,
-                                jumps, reset, ptr, zeros, zeros, -1.0, rtol, status[b], fail_time[b], workspace(), t_out,
+                                jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol, status[b],
+                                fail_time[b], workspace(), t_out,
                                 0, glucose[b], signal_row)
     return steps
 
@@ -884,9 +901,11 @@ def run_open_loop(y0, params, packed, patients, t_out, signal: str = "plasma", r
     ys, lp, meal0, lane_pat = pack_blocks(y0, params, patients)
     row = int(L.plasma_glucose if signal == "plasma" else L.interstitial_glucose)
     g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, packed.seg_offset, packed.breakpoints, packed.inputs,
-                                 packed.jumps, packed.meal_reset, np.asarray(t_out, float), row, float(rtol))
+                                 *packed.jump_arrays, packed.meal_reset, np.asarray(t_out, float), row, float(rtol))
     return g.reshape(-1, g.shape[2])[:n], st.reshape(-1)[:n], ft.reshape(-1)[:n]
 
 
-__all__ = ["L", "LP", "LANES", "NOT_TRACKED", "DEFAULT_RTOL", "eligible", "lean_parameters", "rhs_block", "advance_block",
-           "integrate_blocks", "pack_blocks", "run_open_loop", "linear_part", "solve_linear", "solve_factors", "workspace"]
+__all__ = ["L", "LP", "LANES", "NOT_TRACKED", "DEFAULT_RTOL", "eligible", "lean_parameters", "rhs_block",
+"advance_block",
+           "integrate_blocks", "pack_blocks", "run_open_loop", "linear_part", "solve_linear", "solve_factors",
+           "workspace"]

@@ -534,10 +534,22 @@ def _check_days(days) -> None:
 class CompiledScenario:
     """Arrays the integrator consumes: segment bounds [min], inputs, jumps, meal resets."""
 
-    __slots__ = ("breakpoints", "inputs", "jumps", "meal_reset")
+    __slots__ = ("breakpoints", "inputs", "jumps", "meal_reset", "_sparse")
 
     def __init__(self, breakpoints, inputs, jumps, meal_reset):
         self.breakpoints = breakpoints
         self.inputs = inputs
         self.jumps = jumps
         self.meal_reset = meal_reset
+        self._sparse = None
+
+    def sparse_jumps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The jumps as compressed rows: ``(offset (nseg+1,), state (nnz,), value (nnz,))``; segment k's
+        impulses are ``value[offset[k]:offset[k+1]]`` on the states ``state[...]`` (the compiled kernels'
+        layout: a scenario has a few impulses per segment among the model's states)."""
+        if self._sparse is None:
+            seg, state = np.nonzero(self.jumps)
+            offset = np.zeros(self.jumps.shape[0] + 1, dtype=np.int64)
+            np.cumsum(np.bincount(seg, minlength=self.jumps.shape[0]), out=offset[1:])
+            self._sparse = (offset, state.astype(np.int64), self.jumps[seg, state])
+        return self._sparse

@@ -122,7 +122,7 @@ def simulate(
                 y0[S[key]] = v
         compiled = scenario.compile(pat.body_weight_kg)
         ys, outs, code, t_stop, _ = integrate(
-            y0, pat.parameter_vector(), compiled.breakpoints, compiled.inputs, compiled.jumps,
+            y0, pat.parameter_vector(), compiled.breakpoints, compiled.inputs, *compiled.sparse_jumps(),
             compiled.meal_reset, times, rtol, atol, DEFAULT_H_MAX_MIN, MAX_STEPS,
         )
         clip_roundoff(ys, atol)  # round-off below the tolerance is not a negative concentration
@@ -197,8 +197,9 @@ def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs
             u[j] += extra_inputs
     te = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=float)
     te = np.append(te, t1)
-    ys, outs, code, t_stop, _ = integrate(np.asarray(y, dtype=float), p, pts, u, jumps, reset, te, rtol, atol,
-                                          DEFAULT_H_MAX_MIN, MAX_STEPS)
+    interval = CompiledScenario(pts, u, jumps, reset)
+    ys, outs, code, t_stop, _ = integrate(np.asarray(y, dtype=float), p, pts, u, *interval.sparse_jumps(), reset, te,
+                                          rtol, atol, DEFAULT_H_MAX_MIN, MAX_STEPS)
     clip_roundoff(ys, atol)
     return ys[-1].copy(), ys[:-1], outs[:-1], code, t_stop
 

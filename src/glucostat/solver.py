@@ -92,8 +92,17 @@ def _dense(y_old, h, k, theta, out):
         out[i] = y_old[i] + h * acc
 
 
+@njit(cache=True, inline="always")
+def apply_jumps(y, jump_offset, jump_state, jump_value, k):
+    """Add segment ``k``'s impulses to ``y``: ``y[jump_state[j]] += jump_value[j]`` for j in
+    ``jump_offset[k]:jump_offset[k+1]`` (compressed rows, :meth:`glucostat.scenario.CompiledScenario.sparse_jumps`)."""
+    for j in range(jump_offset[k], jump_offset[k + 1]):
+        y[jump_state[j]] += jump_value[j]
+
+
 @njit(cache=True)
-def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol, h_max, max_steps):
+def integrate(y0, p, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, t_eval, rtol, atol, h_max,
+              max_steps):
     """Integrate the organ model through a compiled scenario.
 
     Parameters
@@ -102,7 +111,9 @@ def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol,
     p : (N_PARAMS,) parameters.
     breakpoints : (nseg + 1,) segment bounds [min], increasing.
     inputs : (nseg, N_INPUTS) constant inputs on each segment.
-    jumps : (nseg, N_STATES) additive state impulses at each segment start.
+    jump_offset, jump_state, jump_value : additive state impulses at each segment start, as
+        compressed rows (:func:`apply_jumps`; ``jump_offset`` has nseg + 1 entries, which may
+        index into longer shared ``jump_state``/``jump_value`` arrays).
     meal_reset : (nseg,) if true, the gastric meal size is reset to the stomach
         content at the segment start (before the impulse): a new meal begins.
     t_eval : (n,) output times [min], non-decreasing, within the breakpoints.
@@ -139,8 +150,7 @@ def integrate(y0, p, breakpoints, inputs, jumps, meal_reset, t_eval, rtol, atol,
         t = t0
         if meal_reset[seg]:
             y[S.meal_size] = y[S.stomach_solid] + y[S.stomach_liquid]
-        for i in range(N_STATES):
-            y[i] += jumps[seg, i]
+        apply_jumps(y, jump_offset, jump_state, jump_value, seg)
         # outputs at the segment start (right-continuous at breakpoints)
         while i_eval < n_eval and t_eval[i_eval] <= t0:
             evaluate(t0, y, u, p, dummy, out)

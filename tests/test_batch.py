@@ -5,10 +5,11 @@ import pytest
 
 import glucostat as gs
 from glucostat import cgm_metrics
-from glucostat.batch import simulate_closed_loop_batch
+from glucostat.batch import sensor_errors, simulate_closed_loop_batch
 from glucostat.closed_loop import simulate_closed_loop
 from glucostat.cohorts import generate_cohort
 from glucostat.control import PID, Action
+from glucostat.devices import CGM_PRESETS
 from glucostat.errors import InvalidInputError
 
 SCENARIO = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80}, days=2)
@@ -73,11 +74,18 @@ def test_custom_python_controller_runs_in_batch(cohort):
 
 def test_noise_stream_follows_the_patient_not_the_batch(cohort):
     """Patient i draws from SeedSequence(seed, spawn_key=(i,)): running patient 2 alone with
-    patient_indices=[2] reproduces its row of the full run (what trial chunks rely on)."""
+    patient_indices=[2] draws its sensor errors of the full run (what trial chunks rely on). Its
+    glucose then agrees within the step tolerance (lanes of a block share steps, so a different
+    block gives a different, equally accurate step sequence; a reading may round the other way)."""
     pats, th = cohort
+    t = np.arange(0.0, SCENARIO.duration_min + 1e-9, 5.0)
+    cgm = CGM_PRESETS["GuardianRT"]
+    np.testing.assert_array_equal(sensor_errors(cgm, t, 11, [2])[0][0], sensor_errors(cgm, t, 11, range(4))[0][2])
     full = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, seed=11)
     alone = simulate_closed_loop_batch([pats[2]], SCENARIO, "basal-bolus", [th[2]], seed=11, patient_indices=[2])
-    np.testing.assert_array_equal(alone.cgm_mg_dl[0], full.cgm_mg_dl[2])
+    np.testing.assert_allclose(alone.plasma_glucose_mg_dl[0], full.plasma_glucose_mg_dl[2], atol=0.05)
+    assert np.max(np.abs(alone.cgm_mg_dl[0] - full.cgm_mg_dl[2])) <= 1.0
+    assert np.mean(alone.cgm_mg_dl[0] == full.cgm_mg_dl[2]) > 0.95
     again = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, seed=11)
     np.testing.assert_array_equal(again.cgm_mg_dl, full.cgm_mg_dl)
 

@@ -149,15 +149,32 @@ def test_implicit_solve_inverts_the_linear_part():
 
 
 def test_error_norm_reduction_keeps_nan():
-    """The step control finds failing lanes through a NaN error norm: the reduction must not drop NaN."""
+    """The step control finds failing lanes through a NaN error norm: the per-lane reduction must
+    not drop NaN or infinite errors of live lanes, and ignores failed lanes."""
     from numba import njit
 
-    @njit
-    def reduce(a):
-        return lean._max(a)
+    from glucostat.solver import STATUS_NEGATIVE, STATUS_OK
 
-    assert np.isnan(reduce(np.array([0.5] * 300 + [np.nan] + [0.7] * 3)))
-    assert reduce(np.array([0.1, 0.9, 0.3])) == 0.9
+    @njit
+    def norm(err, y, y_new, status):
+        return lean._error_norm(err, y, y_new, 1e-4, status, np.empty(lean.W), np.empty(lean.W))
+
+    n = lean.NL * lean.W
+    y = np.full(n, 100.0)
+    err = np.full(n, 1e-3)
+    ok = np.full(lean.W, STATUS_OK)
+    scale = lean.ERROR_SCALE[np.arange(n) // lean.W]
+    assert norm(err, y, y, ok) == pytest.approx(np.max(1e-3 / (1e-4 * (scale + 100.0))))
+    for bad in (np.nan, np.inf):
+        e = err.copy()
+        e[5 * lean.W + 7] = bad  # lane 7
+        assert np.isnan(norm(e, y, y, ok))
+        dead = ok.copy()
+        dead[7] = STATUS_NEGATIVE
+        assert np.isfinite(norm(e, y, y, dead))
+    e = err.copy()
+    e[3 * lean.W + 2] = 0.5  # the largest ratio is found whatever its lane
+    assert norm(e, y, y, ok) == pytest.approx(0.5 / (1e-4 * (lean.ERROR_SCALE[3] + 100.0)))
 
 
 def test_organ_extensions_leave_the_lean_kernel():

@@ -374,10 +374,8 @@ def device_params(pump: Pump | Pen) -> np.ndarray:
 
 def sensor_errors(cgm: CGM, control_t: np.ndarray, seed: int | None, indices: Sequence[int]):
     """(additive error [mg/dL], gain [1]) arrays (len(indices), n) for patients ``indices`` of a run."""
-    noise = np.zeros((len(indices), control_t.size))
-    for row, i in enumerate(indices):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(i),)))
-        noise[row] = cgm.noise_trace(control_t, rng)
+    rngs = [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(i),))) for i in indices]
+    noise = cgm.noise_traces(control_t, rngs)
     gain = np.broadcast_to(cgm.gain_trace(control_t), noise.shape).copy()
     return noise, gain
 

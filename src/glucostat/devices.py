@@ -45,21 +45,33 @@ from .errors import InvalidInputError
 
 
 @njit(cache=True)
-def _ar1(w, pacf):
-    """Breton & Kovatchev 2008 sensor-error recursion: e0 = w0, e_k = pacf (e_{k-1} + w_k)."""
-    e = np.empty(w.shape[0])
-    e[0] = w[0]
-    for k in range(1, w.shape[0]):
-        e[k] = pacf * (e[k - 1] + w[k])
+def _ar1_rows(w, pacf):
+    """Breton & Kovatchev 2008 sensor-error recursion along each row of ``w`` (sensors x draws):
+    e0 = w0, e_k = pacf (e_{k-1} + w_k)."""
+    e = np.empty_like(w)
+    for i in range(w.shape[0]):
+        e[i, 0] = w[i, 0]
+        for k in range(1, w.shape[1]):
+            e[i, k] = pacf * (e[i, k - 1] + w[i, k])
     return e
 
 
+def _interp_rows(times_min, t0, step, values):
+    """Linear interpolation of each row of ``values`` (on the grid t0 + step k) at ``times_min``
+    (within the grid); the weights are shared by all rows."""
+    x = (times_min - t0) / step
+    k = np.minimum(np.floor(x).astype(np.int64), values.shape[1] - 2)
+    frac = x - k
+    return values[:, k] * (1.0 - frac) + values[:, k + 1] * frac
+
+
 @njit(cache=True)
-def _ar2(w, a1, a2):
-    """Facchinetti 2014 AR(2) noise: x0 = x1 = 0, x_k = a1 x_{k-1} + a2 x_{k-2} + w_k."""
-    x = np.zeros(w.shape[0])
-    for k in range(2, w.shape[0]):
-        x[k] = a1 * x[k - 1] + a2 * x[k - 2] + w[k]
+def _ar2_rows(w, a1, a2):
+    """Facchinetti 2014 AR(2) noise along each row of ``w``: x0 = x1 = 0, x_k = a1 x_{k-1} + a2 x_{k-2} + w_k."""
+    x = np.zeros_like(w)
+    for i in range(w.shape[0]):
+        for k in range(2, w.shape[1]):
+            x[i, k] = a1 * x[i, k - 1] + a2 * x[i, k - 2] + w[i, k]
     return x
 
 
@@ -106,29 +118,36 @@ class CGM:
     def noise_trace(self, times_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Additive sensor error [mg/dL] at ``times_min``: Breton & Kovatchev 2008, or
         b(t) + v(t) + cc(t) of Facchinetti 2014 (its gain is :meth:`gain_trace`)."""
+        return self.noise_traces(times_min, [rng])[0]
+
+    def noise_traces(self, times_min: np.ndarray, rngs) -> np.ndarray:
+        """:meth:`noise_trace` for several sensors at once, one generator each: (len(rngs), len(times)).
+
+        Each generator draws exactly what :meth:`noise_trace` draws with it (row i equals
+        ``noise_trace(times_min, rngs[i])``); the recursion, the Johnson transform and the
+        interpolation to the sampling times run on the whole array, so a batch of thousands of
+        patients costs little more than its random draws.
+        """
         times_min = np.asarray(times_min, dtype=float)
         if not self.noise:
-            return np.zeros_like(times_min)
+            return np.zeros((len(rngs), times_min.size))
+        t0 = times_min.min()
         if self.error_model == "facchinetti-2014":
-            return self._facchinetti_offset(times_min, rng)
-        n = int(math.ceil((times_min.max() - times_min.min()) / self.noise_step_min)) + 2
-        e = _ar1(rng.standard_normal(n), self.pacf)
+            f = FACCHINETTI_2014
+            step = f["sample_time_min"]
+            burn = 200
+            n = int(math.ceil((times_min.max() - t0) / step)) + 2
+            sd = np.sqrt([[f["v_var"]], [f["cc_var"]]])
+            w = np.stack([rng.standard_normal((2, n + burn)) * sd for rng in rngs])
+            v = _ar2_rows(w[:, 0], f["v_a1"], f["v_a2"])
+            cc = _ar2_rows(w[:, 1], f["cc_a1"], f["cc_a2"])
+            td = self._days_since_calibration(times_min)
+            return (f["b0"] + f["b1"] * td + f["b2"] * td**2
+                    + _interp_rows(times_min, t0, step, v[:, burn:] + cc[:, burn:]))
+        n = int(math.ceil((times_min.max() - t0) / self.noise_step_min)) + 2
+        e = _ar1_rows(np.stack([rng.standard_normal(n) for rng in rngs]), self.pacf)
         eps = self.xi + self.lam * np.sinh((e - self.gamma) / self.delta)
-        grid = times_min.min() + self.noise_step_min * np.arange(n)
-        return np.interp(times_min, grid, eps)
-
-    def _facchinetti_offset(self, times_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        f = FACCHINETTI_2014
-        step = f["sample_time_min"]
-        burn = 200
-        n = int(math.ceil((times_min.max() - times_min.min()) / step)) + 2
-        w = rng.standard_normal((2, n + burn)) * np.sqrt([[f["v_var"]], [f["cc_var"]]])
-        v = _ar2(w[0], f["v_a1"], f["v_a2"])
-        cc = _ar2(w[1], f["cc_a1"], f["cc_a2"])
-        grid = times_min.min() + step * np.arange(n)
-        noise = np.interp(times_min, grid, v[burn:] + cc[burn:])
-        td = self._days_since_calibration(times_min)
-        return f["b0"] + f["b1"] * td + f["b2"] * td**2 + noise
+        return _interp_rows(times_min, t0, self.noise_step_min, eps)
 
     def read(self, interstitial_glucose_mg_dl, noise_mg_dl=0.0, gain=1.0):
         """Sensor readings [mg/dL]: gain x true interstitial glucose + error, rounded and clipped."""

@@ -315,20 +315,35 @@ def _set_meal(meal_size, p, meal, l):
     meal[4 * W + l] = meal_size
 
 
-@njit(cache=True, inline="always")
-def _max(a):
-    """Largest of the non-negative values ``a``; NaN if any is NaN (the step control relies on it).
+@njit(cache=True, inline="always", error_model="numpy")
+def _error_norm(err, y, y_new, rtol, status, lane_max, lane_nan):
+    """Largest error ratio ``|err| / (rtol (scale + max(|y|, |y_new|)))`` over states and live lanes
+    (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN if any live
+    lane's ratio is NaN or infinite (the step control relies on it).
 
-    Not compiled with fastmath: its no-NaN assumption let the reduction drop NaN values.
+    Maxima are kept per lane (``lane_max``, ``lane_nan``: scratch of W) so that every row is one
+    elementwise vector sweep; a single running maximum over all values is a serial reduction
+    (without fastmath, whose no-NaN assumption would drop the NaN values) and cost about as
+    much as the right-hand side.
     """
-    m = 0.0
-    for i in range(a.shape[0]):
-        v = a[i]
-        if v > m:
-            m = v
-        elif v != v:
-            return v
-    return m
+    for l in range(W):
+        lane_max[l] = 0.0
+        lane_nan[l] = 0.0
+    for row in range(NL):
+        scale = ERROR_SCALE[row]
+        for l in range(W):
+            m = row * W + l
+            ratio = abs(err[m]) / (rtol * (scale + max(abs(y[m]), abs(y_new[m]))))
+            lane_nan[l] += 0.0 * ratio  # NaN if the ratio is NaN or infinite
+            lane_max[l] = ratio if ratio > lane_max[l] else lane_max[l]
+    e = 0.0
+    for l in range(W):
+        if status[l] == STATUS_OK:
+            v = lane_max[l] + lane_nan[l]
+            if v != v:
+                return v
+            e = max(e, v)
+    return e
 
 
 # --------------------------------------------------------------------------- block stepping
@@ -649,12 +664,18 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
     """
     n = NL * W
     F, J, y_stage, r, y_new, err, u, q = ws
+    lane_a = np.empty(W)
+    lane_b = np.empty(W)
     t = t0
     max_steps = int(MAX_STEPS_PER_DAY * max(t1 - t0, 1.0) / 1440.0) + 1000
     steps = 0
     n_out = t_out.shape[0]
+    has_pulse = False  # a pulse of zero in every lane needs no step boundary at its end
+    for m in range(N_INPUTS * W):
+        if pulse_u[m] != 0.0:
+            has_pulse = True
     while True:
-        in_pulse = t < pulse_end - 1e-12
+        in_pulse = has_pulse and t < pulse_end - 1e-12
         t_stop = _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
                             jump_value, reset, ptr,
                             add_u, pulse_u, in_pulse)
@@ -681,17 +702,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
                 rhs_block(y_stage, u, p, meal, F[i])
                 linear_part(y_stage, p, J[i])
             _combine(h, y, F, y_new, err, n)
-            # error in the max norm over states and live lanes (Hairer et al. eq. II.4.11)
-            for row in range(NL):
-                scale = ERROR_SCALE[row]
-                for l in range(W):
-                    m = row * W + l
-                    err[m] = abs(err[m]) / (rtol * (scale + max(abs(y[m]), abs(y_new[m]))))
-            for l in range(W):
-                if status[l] != STATUS_OK:
-                    for row in range(NL):
-                        err[row * W + l] = 0.0
-            e = _max(err)
+            e = _error_norm(err, y, y_new, rtol, status, lane_a, lane_b)
             steps += 1
             if not (e <= 1.0 or e > 1.0):  # NaN: find and retire the lanes that produced it
                 _retire_nonfinite(t, y_new, y, status, fail_time)
@@ -718,7 +729,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
                     while j_out < n_out and t_out[j_out] < t_new - 1e-9:
                         _hermite(t, h, t_out[j_out], y, F[0], y_new, r, p, status, out, j_out, out_row)
                         j_out += 1
-                clipped = _accept(y_new, y, status, fail_time, t_new, rtol)
+                clipped = _accept(y_new, y, status, fail_time, t_new, rtol, lane_a)
                 if not last:  # at a stop, F[0] and J[0] are recomputed after the stop's jumps and inputs
                     if have_f_new and not clipped:
                         for m in range(n):
@@ -806,20 +817,26 @@ def _retire_nonfinite(t, y_new, y, status, fail_time):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _accept(y_new, y, status, fail_time, t, rtol):
-    """Take the step: small negatives of non-negative states -> 0; deeper ones fail the lane.
+def _accept(y_new, y, status, fail_time, t, rtol, lane_low):
+    """Take the step: small negatives of non-negative states (all but X) -> 0; deeper ones fail the lane.
 
-    Returns True if any value was set to 0.
+    Returns True if any value was set to 0. ``lane_low`` is scratch (W): lowest values per lane,
+    so that each row is an elementwise vector sweep (the step is accepted, so values are finite).
     """
+    for l in range(W):
+        lane_low[l] = 0.0
+    for row in range(NL):
+        if row == L.remote_insulin:
+            for l in range(W):
+                y[row * W + l] = y_new[row * W + l]
+            continue
+        for l in range(W):
+            v = y_new[row * W + l]
+            lane_low[l] = v if v < lane_low[l] else lane_low[l]
+            y[row * W + l] = v if v > 0.0 else 0.0
     lowest = 0.0
-    for m in range(NL * W):
-        y[m] = y_new[m]
-    for m in range(L.remote_insulin * W):
-        lowest = min(lowest, y_new[m])
-        y[m] = max(y_new[m], 0.0)
-    for m in range((L.remote_insulin + 1) * W, NL * W):
-        lowest = min(lowest, y_new[m])
-        y[m] = max(y_new[m], 0.0)
+    for l in range(W):
+        lowest = min(lowest, lane_low[l])
     bound = -NEGATIVE_TOLERANCE_PER_ATOL * rtol  # the adaptive solver's convention
     if lowest < bound:
         for row in range(NL):

@@ -62,7 +62,7 @@ def test_eligibility():
     y0, params, packed, _ = prepare(pats, scen)
     assert lean.eligible(y0, params, packed).tolist() == [True, False, False, False, True, True]
     # a jump on a state the lean kernel does not move (here: glucagon) sends the patient to the full model
-    k = int(np.nonzero(np.diff(packed.jump_offset[:packed.seg_offset[1] + 1]))[0][0])  # patient 0's first impulse
+    k = int(np.nonzero(np.diff(packed.jump_offset[:packed.segments[0, 1] + 1]))[0][0])  # patient 0's first impulse
     packed.jump_state[packed.jump_offset[k]] = S.plasma_glucagon
     assert not lean.eligible(y0, params, packed)[0]
     assert lean.eligible(y0, params, packed)[1:].tolist() == [False, False, False, True, True]

@@ -46,7 +46,7 @@ from .control import (
     pid_update,
 )
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
-from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, check_rtol, prepare, subset
+from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, check_rtol, prepare
 from .errors import InvalidInputError
 from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
@@ -179,7 +179,7 @@ def deliver_batch(dp, basal, bolus):
 
 
 @njit(cache=True, parallel=True)
-def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value,
+def closed_loop_kernel(y, cstate, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value,
                        meal_reset, ts, noise, gain,
                        sensor_range, carbs, ctrl_code, cparams, dparams, steps_min, cgm, plasma, basal_rec, bolus_rec,
                        long_rec, clips, status, fail_time):
@@ -195,9 +195,8 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jump_
     for i in prange(y.shape[0]):
         yi = y[i]
         p = params[i]
-        s0 = seg_offset[i]
-        s1 = seg_offset[i + 1]
-        bps = breakpoints[s0 + i:s1 + i + 1]
+        s0, s1, b0 = segments[i, 0], segments[i, 1], segments[i, 2]
+        bps = breakpoints[b0:b0 + s1 - s0 + 1]
         inp = inputs[s0:s1]
         joff = jump_offset[s0:s1 + 1]
         rst = meal_reset[s0:s1]
@@ -240,7 +239,7 @@ def closed_loop_kernel(y, cstate, params, seg_offset, breakpoints, inputs, jump_
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, segments, breakpoints, inputs,
                             jump_offset, jump_state, jump_value,
                             meal_reset, ts, noise, gain, sensor_range, carbs, ctrl_code, cparams, dparams, per_kg, rtol,
                             cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time, meal_end):
@@ -256,7 +255,7 @@ def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg
     ``meal_end`` (N,) receives each patient's final meal size [mg].
     """
     for b in prange(ys.shape[0]):
-        _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+        _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, segments, breakpoints, inputs,
                                 jump_offset, jump_state, jump_value, meal_reset, ts, noise, gain, sensor_range, carbs,
                                 ctrl_code, cparams, dparams,
                                 per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
@@ -264,7 +263,7 @@ def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, seg
 
 
 @njit(cache=True, error_model="numpy")
-def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, seg_offset, breakpoints, inputs,
+def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, segments, breakpoints, inputs,
                             jump_offset, jump_state, jump_value, meal_reset, ts, noise, gain, sensor_range, carbs,
                             ctrl_code, cparams, dparams,
                             per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
@@ -322,7 +321,7 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
             pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
         if k == n_ctrl - 1:
             break
-        h, _, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], seg_offset, breakpoints,
+        h, _, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], segments, breakpoints,
                                   inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u, pulse_u,
                                   t0 + pulse_min, rtol, st, ft, ws,
                                   no_out_t, 0, no_out, 0)
@@ -546,7 +545,7 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         real = np.zeros(lane_pat.size, dtype=np.bool_)
         real[:lean_idx.size] = True
         meal_end = y[:, S.meal_size].copy()
-        closed_loop_lean_kernel(ys, lp, meal0, lane_pat, real.reshape(lane_pat.shape), cstate, packed.seg_offset,
+        closed_loop_lean_kernel(ys, lp, meal0, lane_pat, real.reshape(lane_pat.shape), cstate, packed.segments,
                                 packed.breakpoints, packed.inputs, *packed.jump_arrays, packed.meal_reset, float(ts),
                                 noise,
                                 gain, rng, carbs, code, cp, dp, PMOL_PER_U / params[:, P.BW], float(rtol), rec.cgm,
@@ -557,10 +556,10 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         y[lean_idx, S.meal_size] = meal_end[lean_idx]
         y[np.ix_(lean_idx, lean.NOT_TRACKED)] = np.nan
     if full_idx.size:
-        sub = subset(packed, full_idx, y.shape[0])
+        sub = packed.subset(full_idx)
         part = _Records(full_idx.size, noise.shape[1])
         yf, cf, cl, stf, ff = y[full_idx], cstate[full_idx], clips[full_idx], status[full_idx], fail[full_idx]
-        closed_loop_kernel(yf, cf, params[full_idx], sub.seg_offset, sub.breakpoints, sub.inputs, *sub.jump_arrays,
+        closed_loop_kernel(yf, cf, params[full_idx], sub.segments, sub.breakpoints, sub.inputs, *sub.jump_arrays,
                            sub.meal_reset, float(ts), noise[full_idx], gain[full_idx], rng,
                            np.ascontiguousarray(carbs[full_idx]), code, cp[full_idx], dp, steps[full_idx], part.cgm,
                            part.plasma, part.basal, part.bolus, part.long_acting, cl, stf, ff)
@@ -605,7 +604,7 @@ def _python_loop(controller, y, params, packed, ts, noise, gain, sensor_range, c
             add_u[i, U.sc_insulin] = b / 60.0 * per_kg[i]
             pulse_u[i, U.sc_insulin] = bol / pulse * per_kg[i]
         before = status.copy()
-        advance_batch(y, params, packed.seg_offset, packed.breakpoints, packed.inputs, *packed.jump_arrays,
+        advance_batch(y, params, packed.segments, packed.breakpoints, packed.inputs, *packed.jump_arrays,
                       packed.meal_reset, ptr, np.full(n, t0), np.full(n, t0 + ts), add_u, pulse_u, pulse, steps,
                       status)
         newly = (before == STATUS_OK) & (status != STATUS_OK)

@@ -91,14 +91,14 @@ def _batch_records(n_pat, n_out, keep_outputs):
 
 
 @njit(cache=True, parallel=True)
-def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, t_out,
+def integrate_batch(y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, t_out,
                     steps_min, glucose_col, keep_outputs):
     """Integrate N patients; returns (glucose (N, n_out), outputs (N, n_out, N_OUTPUTS) or empty, status (N,)).
 
-    ``seg_offset[i]:seg_offset[i+1]`` indexes patient i's segments in ``inputs``,
+    ``segments[i] = (s0, s1, b0)``: patient i's segments are rows ``s0:s1`` of ``inputs``,
     ``jump_offset`` (compressed rows of impulses, :func:`glucostat.solver.apply_jumps`) and
-    ``meal_reset``; its breakpoints are ``breakpoints[seg_offset[i] + i : seg_offset[i+1] + i + 1]``
-    (one more than its segments). ``t_out`` is shared; outputs
+    ``meal_reset``; its breakpoints are ``breakpoints[b0 : b0 + s1 - s0 + 1]`` (one more than
+    its segments); patients with the same scenario share rows (:class:`PackedScenarios`). ``t_out`` is shared; outputs
     are right-continuous at breakpoints (impulses at an output time are included).
     Status codes are those of :mod:`glucostat.solver` (``STATUS_MESSAGES``); values after a failure are NaN.
     """
@@ -108,14 +108,13 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jump_offset, ju
     for i in prange(n_pat):
         y = y0[i].copy()
         p = params[i]
-        s0 = seg_offset[i]
-        s1 = seg_offset[i + 1]
+        s0, s1, b0 = segments[i, 0], segments[i, 1], segments[i, 2]
         k1, k2, k3, k4, tmp, out, u = _workspace()
         no_input = np.zeros(N_INPUTS)
         ptr = 0
         t = t_out[0]
         for j in range(n_out):
-            ptr, status[i] = advance_patient(y, p, breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+            ptr, status[i] = advance_patient(y, p, breakpoints[b0:b0 + s1 - s0 + 1], inputs[s0:s1],
                                              jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1], ptr,
                                              t, t_out[j], no_input, no_input, t, steps_min[i], k1, k2, k3, k4, tmp,
                                              out, u)
@@ -131,7 +130,7 @@ def integrate_batch(y0, params, seg_offset, breakpoints, inputs, jump_offset, ju
 
 
 @njit(cache=True, parallel=True)
-def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value,
+def integrate_batch_adaptive(y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value,
                              meal_reset, t_out, rtol, glucose_col, keep_outputs):
     """:func:`integrate_batch` with each patient on the adaptive Dormand-Prince 5(4) of
     :func:`glucostat.solver.integrate` (tolerances ``rtol`` = atol) instead of fixed RK4 steps."""
@@ -139,9 +138,8 @@ def integrate_batch_adaptive(y0, params, seg_offset, breakpoints, inputs, jump_o
     n_out = t_out.shape[0]
     glucose, outputs, status = _batch_records(n_pat, n_out, keep_outputs)
     for i in prange(n_pat):
-        s0 = seg_offset[i]
-        s1 = seg_offset[i + 1]
-        _, outs, code, _, _ = integrate(y0[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+        s0, s1, b0 = segments[i, 0], segments[i, 1], segments[i, 2]
+        _, outs, code, _, _ = integrate(y0[i], params[i], breakpoints[b0:b0 + s1 - s0 + 1], inputs[s0:s1],
                                         jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1], t_out,
                                         rtol, rtol, ADAPTIVE_H_MAX_MIN, ADAPTIVE_MAX_STEPS)
         status[i] = code
@@ -206,7 +204,7 @@ def advance_patient(y, p, bps, inputs, jump_offset, jump_state, jump_value, rese
 
 
 @njit(cache=True, parallel=True)
-def advance_batch(y, params, seg_offset, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, ptr,
+def advance_batch(y, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, ptr,
                   t0, t1, add_u, pulse_u, pulse_min, steps_min, status):
     """Advance N patients in place, patient i from ``t0[i]`` to ``t1[i]`` [min], in one parallel call.
 
@@ -218,10 +216,9 @@ def advance_batch(y, params, seg_offset, breakpoints, inputs, jump_offset, jump_
     for i in prange(y.shape[0]):
         if status[i] != STATUS_OK:
             continue
-        s0 = seg_offset[i]
-        s1 = seg_offset[i + 1]
+        s0, s1, b0 = segments[i, 0], segments[i, 1], segments[i, 2]
         k1, k2, k3, k4, tmp, out, u = _workspace()
-        ptr[i], status[i] = advance_patient(y[i], params[i], breakpoints[s0 + i:s1 + i + 1], inputs[s0:s1],
+        ptr[i], status[i] = advance_patient(y[i], params[i], breakpoints[b0:b0 + s1 - s0 + 1], inputs[s0:s1],
                                             jump_offset[s0:s1 + 1], jump_state, jump_value, meal_reset[s0:s1],
                                             ptr[i], t0[i], t1[i], add_u[i],
                                             pulse_u[i], t0[i] + pulse_min, steps_min[i], k1, k2, k3, k4, tmp, out, u)
@@ -231,12 +228,15 @@ def advance_batch(y, params, seg_offset, breakpoints, inputs, jump_offset, jump_
 class PackedScenarios:
     """Compiled scenarios of a batch as flat arrays (see :func:`integrate_batch`).
 
+    ``segments`` (N, 3) gives each patient's first and end segment and first breakpoint; the
+    segment rows (``inputs``, ``jump_offset``, ``meal_reset``) and ``breakpoints`` hold each
+    distinct compiled scenario once, so a cohort sharing one scenario packs one copy of it.
     Impulses are compressed rows (``jump_offset`` has one entry per segment plus one, into
-    ``jump_state`` and ``jump_value``): a dense (segments x states) table would hold ~67 values per
-    segment where a scenario has about one (a minute of eating alone is a segment), ~0.5 GB for
-    20,000 patient-days."""
+    ``jump_state`` and ``jump_value``): a dense (segments x states) table would hold ~67 values
+    per segment where a scenario has about one (a minute of eating alone is a segment).
+    """
 
-    seg_offset: np.ndarray
+    segments: np.ndarray
     breakpoints: np.ndarray
     inputs: np.ndarray
     jump_offset: np.ndarray
@@ -248,6 +248,11 @@ class PackedScenarios:
     def jump_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(jump_offset, jump_state, jump_value)``, in the kernels' argument order."""
         return self.jump_offset, self.jump_state, self.jump_value
+
+    def subset(self, patients: np.ndarray) -> "PackedScenarios":
+        """The packed scenarios of ``patients`` (indices), in that order (rows are shared, not copied)."""
+        return PackedScenarios(self.segments[np.asarray(patients, dtype=np.int64)], self.breakpoints, self.inputs,
+                               self.jump_offset, self.jump_state, self.jump_value, self.meal_reset)
 
 
 def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> list:
@@ -268,22 +273,29 @@ def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> Pac
 
 
 def pack_compiled(comps) -> PackedScenarios:
-    """Pack already compiled scenarios (:class:`glucostat.scenario.CompiledScenario`), one per patient."""
-    nseg = np.array([c.inputs.shape[0] for c in comps], dtype=np.int64)
-    seg_offset = np.zeros(len(comps) + 1, dtype=np.int64)
-    np.cumsum(nseg, out=seg_offset[1:])
-    sparse = [c.sparse_jumps() for c in comps]
-    nnz = np.array([sp[1].size for sp in sparse], dtype=np.int64)
-    base = np.concatenate([[0], np.cumsum(nnz)])
-    jump_offset = np.concatenate([sp[0][:-1] + b for sp, b in zip(sparse, base[:-1])] + [base[-1:]])
+    """Pack already compiled scenarios (:class:`glucostat.scenario.CompiledScenario`), one per patient;
+    a compiled scenario object shared by several patients is packed once."""
+    where: dict[int, int] = {}
+    uniq = []
+    for c in comps:
+        if id(c) not in where:
+            where[id(c)] = len(uniq)
+            uniq.append(c)
+    which = np.fromiter((where[id(c)] for c in comps), dtype=np.int64, count=len(comps))
+    nseg = np.array([c.inputs.shape[0] for c in uniq], dtype=np.int64)
+    seg0 = np.concatenate([[0], np.cumsum(nseg)])
+    sparse = [c.sparse_jumps() for c in uniq]
+    jump0 = np.concatenate([[0], np.cumsum([sp[1].size for sp in sparse])]).astype(np.int64)
+    jump_offset = np.concatenate([sp[0][:-1] + j0 for sp, j0 in zip(sparse, jump0[:-1])] + [jump0[-1:]])
+    table = np.stack([seg0[:-1], seg0[1:], seg0[:-1] + np.arange(len(uniq))], axis=1)  # (one more breakpoint each)
     return PackedScenarios(
-        seg_offset,
-        np.concatenate([c.breakpoints for c in comps]).astype(float),
-        np.concatenate([c.inputs for c in comps]).reshape(-1, N_INPUTS),
+        np.ascontiguousarray(table[which]),
+        np.concatenate([c.breakpoints for c in uniq]).astype(float),
+        np.concatenate([c.inputs for c in uniq]).reshape(-1, N_INPUTS),
         jump_offset.astype(np.int64),
         np.concatenate([sp[1] for sp in sparse]).astype(np.int64),
         np.concatenate([sp[2] for sp in sparse]).astype(float),
-        np.concatenate([c.meal_reset for c in comps]).astype(np.bool_),
+        np.concatenate([c.meal_reset for c in uniq]).astype(np.bool_),
     )
 
 
@@ -291,20 +303,13 @@ def _unpack(packed: PackedScenarios, i: int):
     """Patient ``i``'s compiled scenario back out of a packed batch."""
     from .scenario import CompiledScenario
 
-    s0, s1 = packed.seg_offset[i], packed.seg_offset[i + 1]
+    s0, s1, b0 = packed.segments[i]
     off = packed.jump_offset[s0:s1 + 1]
     jumps = np.zeros((s1 - s0, N_STATES))
     rows = np.repeat(np.arange(s1 - s0), np.diff(off))
     np.add.at(jumps, (rows, packed.jump_state[off[0]:off[-1]]), packed.jump_value[off[0]:off[-1]])
-    return CompiledScenario(packed.breakpoints[s0 + i:s1 + i + 1], packed.inputs[s0:s1], jumps,
+    return CompiledScenario(packed.breakpoints[b0:b0 + s1 - s0 + 1], packed.inputs[s0:s1], jumps,
                             packed.meal_reset[s0:s1])
-
-
-def subset(packed: PackedScenarios, patients: np.ndarray, n_total: int) -> PackedScenarios:
-    """The packed scenarios of ``patients`` (indices into a batch of ``n_total``), repacked in that order."""
-    if len(patients) == n_total:
-        return packed
-    return pack_compiled([_unpack(packed, i) for i in patients])
 
 
 def check_rtol(rtol: float | None) -> float:
@@ -406,20 +411,23 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     use_lean = (lean.eligible(y0, params, packed) if kernel == "auto" and not keep_outputs
                 else np.zeros(len(plist), dtype=bool))
     full_idx = np.flatnonzero(~use_lean)
-    glucose = np.full((len(plist), t_out.size), np.nan)
-    status = np.zeros(len(plist), dtype=np.int64)
     outputs = None
-    if use_lean.any():
+    if use_lean.all():  # the kernel's result arrays are the batch's
+        glucose, status, _ = lean.run_open_loop(y0, params, packed, np.arange(len(plist)), t_out, signal, rtol)
+    else:
+        glucose = np.full((len(plist), t_out.size), np.nan)
+        status = np.zeros(len(plist), dtype=np.int64)
+    if use_lean.any() and not use_lean.all():
         idx = np.flatnonzero(use_lean)
         glucose[idx], status[idx], _ = lean.run_open_loop(y0, params, packed, idx, t_out, signal, rtol)
     if full_idx.size:
-        sub = subset(packed, full_idx, len(plist))
+        sub = packed.subset(full_idx)
         if kernel == "rk4":
-            g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.seg_offset, sub.breakpoints,
+            g, outputs, st = integrate_batch(y0[full_idx], params[full_idx], sub.segments, sub.breakpoints,
                                              sub.inputs, *sub.jump_arrays, sub.meal_reset, t_out, steps[full_idx],
                                              int(cols[signal]), bool(keep_outputs))
         else:
-            g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.seg_offset,
+            g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.segments,
                                                       sub.breakpoints, sub.inputs, *sub.jump_arrays, sub.meal_reset,
                                                       t_out,
                                                       float(rtol), int(cols[signal]), bool(keep_outputs))
@@ -431,6 +439,6 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
 
 
 __all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack",
-"pack_compiled", "compile_scenarios", "prepare",
+           "pack_compiled", "compile_scenarios", "prepare",
            "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

@@ -162,7 +162,7 @@ class _Patients:
         add_u[:, U.sc_insulin] = basal / 60.0 * per_kg
         pulse_u[:, U.sc_insulin] = bolus / pulse * per_kg
         t0 = self.k * ts
-        advance_batch(self.y, self.params, self.packed.seg_offset, self.packed.breakpoints, self.packed.inputs,
+        advance_batch(self.y, self.params, self.packed.segments, self.packed.breakpoints, self.packed.inputs,
                       *self.packed.jump_arrays, self.packed.meal_reset, self.ptr, t0.astype(float),
                       (t0 + ts).astype(float),
                       add_u, pulse_u, pulse, self.steps, self.status)

@@ -187,7 +187,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     bad_segment = (packed.inputs[:, U.exercise] != 0.0).astype(np.int64)
     bad_segment[jump_segment[bad_jump]] = 1
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])
-    ok &= bad_before[packed.seg_offset[1:]] == bad_before[packed.seg_offset[:-1]]
+    ok &= bad_before[packed.segments[:, 1]] == bad_before[packed.segments[:, 0]]
     return ok
 
 
@@ -348,15 +348,15 @@ def _error_norm(err, y, y_new, rtol, status, lane_max, lane_nan):
 
 # --------------------------------------------------------------------------- block stepping
 @njit(cache=True, inline="always", error_model="numpy")
-def _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value,
+def _apply_due(t, y, p, meal, meal_size, u, lane_pat, segments, bps, inputs, jump_offset, jump_state, jump_value,
                reset, ptr, add_u, pulse_u, in_pulse):
     """Apply the jumps due at ``t`` in every lane, set the lanes' inputs; return the next breakpoint."""
     t_next = 1e300
     for l in range(W):
         i = lane_pat[l]
-        s0 = seg_offset[i]
-        nseg = seg_offset[i + 1] - s0
-        b0 = s0 + i  # patient i's breakpoints start here (one more than its segments)
+        s0 = segments[i, 0]
+        nseg = segments[i, 1] - s0
+        b0 = segments[i, 2]  # patient i's breakpoints start here (one more than its segments)
         while ptr[l] < nseg and bps[b0 + ptr[l]] <= t + 1e-9:
             k = s0 + ptr[l]
             new_meal = reset[k]
@@ -639,7 +639,7 @@ def workspace():
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inputs, jump_offset, jump_state,
                   jump_value, reset, ptr, add_u,
                   pulse_u, pulse_end, rtol, status, fail_time, ws, t_out, j_out, out, out_row):
     """Advance one block in place from ``t0`` to ``t1`` [min]; IMEX ARK4(3)6L[2]SA in lockstep.
@@ -676,7 +676,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, seg_offset, bps, i
             has_pulse = True
     while True:
         in_pulse = has_pulse and t < pulse_end - 1e-12
-        t_stop = _apply_due(t, y, p, meal, meal_size, u, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+        t_stop = _apply_due(t, y, p, meal, meal_size, u, lane_pat, segments, bps, inputs, jump_offset, jump_state,
                             jump_value, reset, ptr,
                             add_u, pulse_u, in_pulse)
         while j_out < n_out and t_out[j_out] <= t + 1e-9:
@@ -848,7 +848,7 @@ def _accept(y_new, y, status, fail_time, t, rtol, lane_low):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value, reset,
+def integrate_blocks(y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state, jump_value, reset,
                      t_out, signal_row, rtol):
     """Open loop for ``nb`` blocks: glucose (nb, W, n_out) [mg/dL], status and failure time (nb, W), and
     the step attempts of each block (nb,).
@@ -864,14 +864,14 @@ def integrate_blocks(y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_
     fail_time = np.full((nb, W), np.nan)
     n_steps = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
-        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state,
+        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state,
                                       jump_value, reset, t_out,
                                       signal_row, rtol, glucose, status, fail_time)
     return glucose, status, fail_time, n_steps
 
 
 @njit(cache=True, error_model="numpy")
-def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, jump_offset, jump_state, jump_value,
+def _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state, jump_value,
                      reset, t_out, signal_row, rtol,
                      glucose, status, fail_time):
     """Block ``b`` of :func:`integrate_blocks` (a plain function: the parallel loop only calls it)."""
@@ -883,7 +883,7 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, seg_offset, bps, inputs, ju
         _set_meal(meal_size[l], p, meal, l)
     zeros = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
-    _, _, steps = advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], seg_offset, bps, inputs,
+    _, _, steps = advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], segments, bps, inputs,
                                 jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol, status[b],
                                 fail_time[b], workspace(), t_out,
                                 0, glucose[b], signal_row)
@@ -917,7 +917,7 @@ def run_open_loop(y0, params, packed, patients, t_out, signal: str = "plasma", r
     n = len(patients)
     ys, lp, meal0, lane_pat = pack_blocks(y0, params, patients)
     row = int(L.plasma_glucose if signal == "plasma" else L.interstitial_glucose)
-    g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, packed.seg_offset, packed.breakpoints, packed.inputs,
+    g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, packed.segments, packed.breakpoints, packed.inputs,
                                  *packed.jump_arrays, packed.meal_reset, np.asarray(t_out, float), row, float(rtol))
     return g.reshape(-1, g.shape[2])[:n], st.reshape(-1)[:n], ft.reshape(-1)[:n]
 

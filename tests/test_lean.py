@@ -83,6 +83,39 @@ def test_lean_matches_solve_ivp_and_full_kernel():
     assert np.max(np.abs(ys[:, S.plasma_glucose] / fast.values["VG"] - b.glucose_mg_dl[i])) < 0.02
 
 
+def test_insulin_products_and_skipped_depot_rows():
+    """Blocks whose lanes neither hold nor receive regular or long-acting insulin skip those depots'
+    rows (they stay exactly zero); a block where one lane injects glargine, another regular and a
+    third degludec integrates all rows, and every lane stays within 0.02 mg/dL of solve_ivp."""
+    c = list(generate_cohort("t1d-adult", 4, seed=21).patients)
+    rapid = _t1d_day(c[0])
+    y0, params, packed, _ = prepare([c[0]] * lean.LANES, [rapid] * lean.LANES)
+    ys, _, _, lane_pat = lean.pack_blocks(y0, params, np.arange(lean.LANES))
+    args = (lane_pat[0], packed.segments, packed.inputs, packed.jump_offset, packed.jump_state)
+    assert lean.block_rows(ys[0], *args, False) == lean.N_CORE
+    assert lean.block_rows(ys[0], *args, True) == lean.NL  # a controller that may inject long-acting insulin
+    held = ys[0].copy()
+    held[lean.L.glargine_tissue * lean.LANES + 3] = 1.0
+    assert lean.block_rows(held, *args, False) == lean.NL
+    scens = [rapid]
+    for k, product in enumerate(("regular", "glargine", "degludec"), start=1):
+        p = c[k]
+        events = [e for e in _t1d_day(p).events if not isinstance(e, gs.InsulinInfusion)]
+        units = 24 * p.basal_insulin_u_per_h if product != "regular" else 6.0
+        events.insert(0, gs.InsulinBolus(time=60, units=units, product=product))
+        scens.append(gs.Scenario(events=tuple(events), duration_min=1440))
+    y0, params, packed, _ = prepare(c, scens)
+    ys, _, _, lane_pat = lean.pack_blocks(y0, params, np.arange(4))
+    assert lean.block_rows(ys[0], lane_pat[0], packed.segments, packed.inputs, packed.jump_offset,
+                           packed.jump_state, False) == lean.NL
+    b = simulate_batch(c, scens, output_every_min=5.0)
+    assert b.ok
+    for p, sc, g in zip(c, scens, b.glucose_mg_dl):
+        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile(p.body_weight_kg),
+                                  b.time_min, rtol=1e-10, atol=1e-10)
+        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.02
+
+
 def test_mixed_batch_and_lane_independence():
     """Type 1 lanes in blocks, others on the full kernel; a patient's glucose is the same alone or in a crowd."""
     c = list(generate_cohort("t1d-adult", 20, seed=4).patients)
@@ -157,7 +190,7 @@ def test_error_norm_reduction_keeps_nan():
 
     @njit
     def norm(err, y, y_new, status):
-        return lean._error_norm(err, y, y_new, 1e-4, status, np.empty(lean.W), np.empty(lean.W))
+        return lean._error_norm(err, y, y_new, 1e-4, status, np.empty(lean.W), np.empty(lean.W), lean.NL)
 
     n = lean.NL * lean.W
     y = np.full(n, 100.0)

@@ -290,6 +290,7 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
         cs[l] = cstate[lane_pat[b, l]]
     pulse_min = min(BOLUS_DURATION_MIN, ts)
     h = 1.0
+    n_rows = lean.block_rows(y, lane_pat[b], segments, inputs, jump_offset, jump_state, ctrl_code == Ctrl.mdi)
     for k in range(n_ctrl):
         t0 = k * ts
         for l in range(W):
@@ -321,10 +322,9 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
             pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
         if k == n_ctrl - 1:
             break
-        h, _, _ = lean.advance_block(t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], segments, breakpoints,
-                                  inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u, pulse_u,
-                                  t0 + pulse_min, rtol, st, ft, ws,
-                                  no_out_t, 0, no_out, 0)
+        h, _, _ = lean.advance_block(n_rows, t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], segments, breakpoints,
+                                     inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u, pulse_u,
+                                     t0 + pulse_min, rtol, st, ft, ws, no_out_t, 0, no_out, 0)
     for l in range(W):
         i = lane_pat[b, l]
         if lane_real[b, l]:

@@ -65,6 +65,11 @@ LEAN_STATES = ("stomach_solid", "stomach_liquid", "gut", "plasma_glucose", "tiss
                "glargine_tissue", "degludec_depot", "degludec_tissue")
 #: Lean state layout (rows of a block).
 L = IntEnum("L", {name: i for i, name in enumerate(LEAN_STATES)})
+#: Rows every block integrates; the rows after them (regular, glargine and degludec depots) only
+#: in blocks that hold or receive those products (:func:`block_rows`).
+N_CORE = int(L.regular_insulin_1)
+assert all(m >= N_CORE for m in (L.regular_insulin_2, L.glargine_depot, L.glargine_tissue, L.degludec_depot,
+                                 L.degludec_tissue))
 
 
 #: Full-model state of each lean state.
@@ -316,7 +321,7 @@ def _set_meal(meal_size, p, meal, l):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _error_norm(err, y, y_new, rtol, status, lane_max, lane_nan):
+def _error_norm(err, y, y_new, rtol, status, lane_max, lane_nan, n_rows):
     """Largest error ratio ``|err| / (rtol (scale + max(|y|, |y_new|)))`` over states and live lanes
     (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN if any live
     lane's ratio is NaN or infinite (the step control relies on it).
@@ -329,7 +334,7 @@ def _error_norm(err, y, y_new, rtol, status, lane_max, lane_nan):
     for l in range(W):
         lane_max[l] = 0.0
         lane_nan[l] = 0.0
-    for row in range(NL):
+    for row in range(n_rows):
         scale = ERROR_SCALE[row]
         for l in range(W):
             m = row * W + l
@@ -378,6 +383,29 @@ def _apply_due(t, y, p, meal, meal_size, u, lane_pat, segments, bps, inputs, jum
         if ptr[l] <= nseg and bps[b0 + ptr[l]] < t_next:
             t_next = bps[b0 + ptr[l]]
     return t_next
+
+
+@njit(cache=True)
+def block_rows(y, lane_pat, segments, inputs, jump_offset, jump_state, long_acting_input):
+    """How many lean rows a block must integrate: :data:`NL` if any lane holds regular or
+    long-acting insulin (``y``), receives it from its scenario (inputs or impulses) or may
+    receive it from its controller (``long_acting_input``), else :data:`N_CORE` (those depots
+    then stay exactly zero, and integrating them would only add zeros)."""
+    if long_acting_input:
+        return NL
+    for row in range(N_CORE, NL):
+        for l in range(W):
+            if y[row * W + l] != 0.0:
+                return NL
+    for l in range(W):
+        i = lane_pat[l]
+        for k in range(segments[i, 0], segments[i, 1]):
+            if inputs[k, U.sc_regular] != 0.0 or inputs[k, U.sc_glargine] != 0.0 or inputs[k, U.sc_degludec] != 0.0:
+                return NL
+            for j in range(jump_offset[k], jump_offset[k + 1]):
+                if LEAN_ROW[jump_state[j]] >= N_CORE:
+                    return NL
+    return N_CORE
 
 
 # --------------------------------------------------------------------------- IMEX Runge-Kutta
@@ -639,10 +667,14 @@ def workspace():
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inputs, jump_offset, jump_state,
-                  jump_value, reset, ptr, add_u,
-                  pulse_u, pulse_end, rtol, status, fail_time, ws, t_out, j_out, out, out_row):
+def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inputs, jump_offset, jump_state,
+                  jump_value, reset, ptr, add_u, pulse_u, pulse_end, rtol, status, fail_time, ws, t_out, j_out, out,
+                  out_row):
     """Advance one block in place from ``t0`` to ``t1`` [min]; IMEX ARK4(3)6L[2]SA in lockstep.
+
+    ``n_rows``: the leading lean states the block integrates (:func:`block_rows`; the depots
+    of regular and long-acting insulin after :data:`N_CORE` stay exactly zero in blocks that
+    neither hold nor receive those products, so their rows are skipped there).
 
     Each step solves the stiff linear part (:func:`linear_part`) implicitly with the L-stable
     ESDIRK table and the rest explicitly (Kennedy & Carpenter 2003), so the step follows the
@@ -662,8 +694,9 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inp
     beyond the tolerance is retried shorter (:func:`_interpolation_ok`). Returns (proposed next step [min], next
     j_out, step attempts).
     """
-    n = NL * W
+    n = n_rows * W
     F, J, y_stage, r, y_new, err, u, q = ws
+    c_factors = -1.0
     lane_a = np.empty(W)
     lane_b = np.empty(W)
     t = t0
@@ -695,14 +728,16 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inp
             if last:
                 h = t_stop - t
             c = h * _GAMMA
-            solve_factors(p, c, q)
+            if c != c_factors:  # steps often repeat (a control interval, the longest step)
+                solve_factors(p, c, q)
+                c_factors = c
             for i in range(1, _ARK_STAGES):
                 _stage_input(i, h, y, F, J, r, n)
                 solve_linear(r, p, c, q, y_stage)
                 rhs_block(y_stage, u, p, meal, F[i])
                 linear_part(y_stage, p, J[i])
             _combine(h, y, F, y_new, err, n)
-            e = _error_norm(err, y, y_new, rtol, status, lane_a, lane_b)
+            e = _error_norm(err, y, y_new, rtol, status, lane_a, lane_b, n_rows)
             steps += 1
             if not (e <= 1.0 or e > 1.0):  # NaN: find and retire the lanes that produced it
                 _retire_nonfinite(t, y_new, y, status, fail_time)
@@ -729,7 +764,7 @@ def advance_block(t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inp
                     while j_out < n_out and t_out[j_out] < t_new - 1e-9:
                         _hermite(t, h, t_out[j_out], y, F[0], y_new, r, p, status, out, j_out, out_row)
                         j_out += 1
-                clipped = _accept(y_new, y, status, fail_time, t_new, rtol, lane_a)
+                clipped = _accept(y_new, y, status, fail_time, t_new, rtol, lane_a, n_rows)
                 if not last:  # at a stop, F[0] and J[0] are recomputed after the stop's jumps and inputs
                     if have_f_new and not clipped:
                         for m in range(n):
@@ -817,7 +852,7 @@ def _retire_nonfinite(t, y_new, y, status, fail_time):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _accept(y_new, y, status, fail_time, t, rtol, lane_low):
+def _accept(y_new, y, status, fail_time, t, rtol, lane_low, n_rows):
     """Take the step: small negatives of non-negative states (all but X) -> 0; deeper ones fail the lane.
 
     Returns True if any value was set to 0. ``lane_low`` is scratch (W): lowest values per lane,
@@ -825,7 +860,7 @@ def _accept(y_new, y, status, fail_time, t, rtol, lane_low):
     """
     for l in range(W):
         lane_low[l] = 0.0
-    for row in range(NL):
+    for row in range(n_rows):
         if row == L.remote_insulin:
             for l in range(W):
                 y[row * W + l] = y_new[row * W + l]
@@ -883,10 +918,10 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump
         _set_meal(meal_size[l], p, meal, l)
     zeros = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
-    _, _, steps = advance_block(t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], segments, bps, inputs,
-                                jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol, status[b],
-                                fail_time[b], workspace(), t_out,
-                                0, glucose[b], signal_row)
+    n_rows = block_rows(y, lane_pat[b], segments, inputs, jump_offset, jump_state, False)
+    _, _, steps = advance_block(n_rows, t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], segments, bps,
+                                inputs, jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol,
+                                status[b], fail_time[b], workspace(), t_out, 0, glucose[b], signal_row)
     return steps
 
 

@@ -659,11 +659,11 @@ def _combine(h, y, F, y_new, err, n):
 @njit(cache=True)
 def workspace():
     """Scratch of :func:`advance_block`: stage derivatives F and linear parts J (6, NL*W), five
-    separate state-sized arrays and the solve factors (NQ*W) (separate allocations let LLVM vectorise without aliasing
-    checks between them)."""
+    separate state-sized arrays, the solve factors (NQ*W) and two per-lane arrays (W) (separate
+    allocations let LLVM vectorise without aliasing checks between them)."""
     n = NL * W
     return (np.zeros((_ARK_STAGES, n)), np.zeros((_ARK_STAGES, n)), np.zeros(n), np.zeros(n), np.zeros(n),
-            np.zeros(n), np.zeros(n), np.zeros(NQ * W))
+            np.zeros(n), np.zeros(n), np.zeros(NQ * W), np.zeros(W), np.zeros(W))
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -695,10 +695,8 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
     j_out, step attempts).
     """
     n = n_rows * W
-    F, J, y_stage, r, y_new, err, u, q = ws
+    F, J, y_stage, r, y_new, err, u, q, lane_a, lane_b = ws
     c_factors = -1.0
-    lane_a = np.empty(W)
-    lane_b = np.empty(W)
     t = t0
     max_steps = int(MAX_STEPS_PER_DAY * max(t1 - t0, 1.0) / 1440.0) + 1000
     steps = 0

@@ -72,3 +72,22 @@ def test_batch_refuses_oversized_runs_before_work():
         simulate_batch(["healthy"], gs.Scenario(duration_min=60), step_min=0)
     with pytest.raises(InvalidInputError, match="scenario"):
         simulate_batch(["healthy", "t2d"], [gs.Scenario(duration_min=60)])
+
+
+def test_batch_takes_compiled_scenarios_and_shares_packed_rows():
+    """A scenario compiled for each patient's body weight gives the same glucose as the scenario
+    itself; patients sharing one compiled scenario share its packed rows (one copy per scenario)."""
+    from glucostat.engine import pack_compiled
+
+    pats = [gs.Patient.from_preset("t1d"), gs.Patient.from_preset("healthy"),
+            *generate_cohort("t1d-adult", 2, seed=6).patients]
+    sc = gs.Scenario.day(meals={"07:00": 50, "12:00": 70})
+    a = simulate_batch(pats, sc)
+    b = simulate_batch(pats, [sc.compile(p.body_weight_kg) for p in pats])
+    np.testing.assert_array_equal(a.glucose_mg_dl, b.glucose_mg_dl)
+    one = sc.compile(70.0)
+    packed = pack_compiled([one] * 5)
+    assert packed.inputs.shape[0] == one.inputs.shape[0] and packed.breakpoints.size == one.breakpoints.size
+    assert (packed.segments == packed.segments[0]).all()
+    sub = packed.subset([4, 2])
+    assert sub.segments.shape == (2, 3) and sub.inputs is packed.inputs

@@ -36,7 +36,7 @@ from . import lean
 from .errors import InvalidInputError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
-from .scenario import Scenario
+from .scenario import CompiledScenario, Scenario
 from .solver import STATUS_OK, apply_jumps, integrate, state_status
 
 #: Default (longest) fixed step [min] (module docstring).
@@ -256,10 +256,14 @@ class PackedScenarios:
 
 
 def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> list:
-    """One compiled scenario per patient (compiled once per distinct scenario and body weight)."""
+    """One compiled scenario per patient (compiled once per distinct scenario and body weight; an
+    already :class:`~glucostat.scenario.CompiledScenario` is taken as it is)."""
     cache: dict[tuple[int, float], object] = {}
     comps = []
     for sc, bw in zip(scenarios, body_weights_kg):
+        if isinstance(sc, CompiledScenario):
+            comps.append(sc)
+            continue
         key = (id(sc), float(bw))
         if key not in cache:
             cache[key] = sc.compile(float(bw))
@@ -369,7 +373,9 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     """Open-loop simulation of many patients in one parallel compiled call.
 
     ``scenario`` is one scenario for all or one per patient (outputs cover the shortest,
-    every ``output_every_min`` from 0). ``signal`` chooses the
+    every ``output_every_min`` from 0); a per-patient entry may also be the scenario already
+    compiled for that patient's body weight (:meth:`Scenario.compile`), which repeated
+    simulations of variants (the therapy derivations' bisections) build directly. ``signal`` chooses the
     glucose kept: ``"plasma"`` or ``"interstitial"`` (what a CGM sees).
     Runs whose outputs would exceed ``memory_limit_bytes`` are refused before any work.
 
@@ -386,7 +392,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     plist = [resolve(p) for p in patients]
     if not plist:
         raise InvalidInputError("patients", patients, "at least one patient")
-    scens = [scenario] * len(plist) if isinstance(scenario, Scenario) else list(scenario)
+    scens = [scenario] * len(plist) if isinstance(scenario, (Scenario, CompiledScenario)) else list(scenario)
     if len(scens) != len(plist):
         raise InvalidInputError("scenario", len(scens), f"one scenario, or one per patient ({len(plist)})")
     if not (math.isfinite(step_min) and 0.01 <= step_min <= 5.0):
@@ -399,7 +405,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     if kernel not in ("auto", "full", "rk4"):
         raise InvalidInputError("kernel", kernel, "'auto', 'full' or 'rk4'")
     rtol = check_rtol(rtol)
-    duration = min(float(s.duration_min) for s in scens)
+    duration = min(float(s.breakpoints[-1] if isinstance(s, CompiledScenario) else s.duration_min) for s in scens)
     t_out = np.arange(0.0, duration + 1e-9, output_every_min)
     need = estimate_bytes(len(plist), t_out.size, keep_outputs)
     if need > memory_limit_bytes:

@@ -402,6 +402,8 @@ class Scenario(BaseModel):
         sd = np.array([60, 30, 60, 30, 60, 30], dtype=float)
         g_mu = (45, 10, 70, 10, 80, 10)
         g_sd = (10, 5, 10, 5, 10, 5)
+        p_lb, p_ub = ndtr((lb - mu) / sd), ndtr((ub - mu) / sd)
+        kw = {"rate_g_per_min": eat_rate_g_per_min} if eat_rate_g_per_min else {}
         events = []
         for d in range(days):
             day = []
@@ -409,14 +411,13 @@ class Scenario(BaseModel):
                 if rng.random() < prob[k]:
                     # truncated normal by inversion, consuming one uniform as scipy's truncnorm.rvs does
                     u = rng.uniform(0.0, 1.0, size=1)[0]
-                    pa, pb = ndtr((lb[k] - mu[k]) / sd[k]), ndtr((ub[k] - mu[k]) / sd[k])
+                    pa, pb = p_lb[k], p_ub[k]
                     t = float(np.round(mu[k] + sd[k] * ndtri(pa + u * (pb - pa))))
                     g = float(max(round(rng.normal(g_mu[k], g_sd[k])), 0))
                     if g > 0:
                         day.append((t, g))
             day.sort()
             for t, g in day:
-                kw = {"rate_g_per_min": eat_rate_g_per_min} if eat_rate_g_per_min else {}
                 events.append(Meal(time=d * MIN_PER_DAY + t, carbs_g=g, **kw))
         return cls(events=tuple(events), duration_min=days * MIN_PER_DAY, name=f"{name} (seed {seed})")
 
@@ -461,14 +462,18 @@ class Scenario(BaseModel):
         """Breakpoints, piecewise-constant inputs and impulses in internal units."""
         times = {0.0, float(self.duration_min)}
         chunks = {}
+        ends = []
         for i, ev in enumerate(self.events):
             times.add(ev.time)
             if isinstance(ev, _Eaten):
-                chunks[i] = ev.eating_chunks()
-                for a, b, _ in chunks[i]:
-                    times.update((a, b))
-            elif ev.end > ev.time:
-                times.add(ev.end)
+                chunks[i] = np.array(ev.eating_chunks())  # (minutes of eating, 3): start, end, grams
+                times.update(chunks[i][:, 0].tolist())
+                times.update(chunks[i][:, 1].tolist())
+                ends.append(float(chunks[i][-1, 1]))
+            else:
+                ends.append(ev.end)
+                if ev.end > ev.time:
+                    times.add(ev.end)
         bps = np.array(sorted(t for t in times if t <= self.duration_min))
         nseg = len(bps) - 1
         u = np.zeros((nseg, N_INPUTS))
@@ -476,23 +481,28 @@ class Scenario(BaseModel):
         reset = np.zeros(nseg, dtype=np.bool_)
         idx = {t: i for i, t in enumerate(bps)}
         per_kg = PMOL_PER_U / body_weight_kg
+        # what is eaten, all minutes of all meals at once (in event and minute order, the order of the sums)
+        if chunks:
+            eaten = np.concatenate(list(chunks.values()))
+            k_a = np.searchsorted(bps, eaten[:, 0])  # the chunk bounds are breakpoints (or beyond the end)
+            k_b = np.searchsorted(bps, eaten[:, 1])
+            mg = eaten[:, 2] * MG_PER_G
+            inside = k_a < nseg
+            np.add.at(jump[:, S.meal_size], k_a[inside], mg[inside])
+            bolus = inside & (eaten[:, 1] <= eaten[:, 0])  # eaten at once: straight into the stomach
+            np.add.at(jump[:, S.stomach_solid], k_a[bolus], mg[bolus])
+            np.add.at(jump[:, S.cum_ingested], k_a[bolus], mg[bolus])
+            rate = np.where(bolus, 0.0, mg / np.where(bolus, 1.0, eaten[:, 1] - eaten[:, 0]))
+            one = inside & ~bolus & (k_b == k_a + 1)  # a minute within one segment (the usual case)
+            np.add.at(u[:, U.ingestion], k_a[one], rate[one])
+            for k in np.flatnonzero(inside & ~bolus & (k_b > k_a + 1)):  # a minute other events split
+                u[k_a[k]:k_b[k], U.ingestion] += rate[k]
         for i, ev in enumerate(self.events):
             k0 = idx[ev.time]
-            k1 = idx[ev.end]
+            k1 = idx[ends[i]]
             if isinstance(ev, _Eaten):
                 if k0 < nseg:
                     reset[k0] = True
-                for a, b, grams in chunks[i]:
-                    ka, kb = idx[a], idx[b]
-                    mg = grams * MG_PER_G
-                    if ka >= nseg:
-                        continue
-                    jump[ka, S.meal_size] += mg
-                    if b > a:
-                        u[ka:kb, U.ingestion] += mg / (b - a)
-                    else:
-                        jump[ka, S.stomach_solid] += mg
-                        jump[ka, S.cum_ingested] += mg
             elif isinstance(ev, IVGlucoseBolus):
                 if k0 < nseg:
                     jump[k0, S.plasma_glucose] += ev.grams * MG_PER_G / body_weight_kg

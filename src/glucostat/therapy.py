@@ -40,7 +40,7 @@ import numpy as np
 from .devices import TherapyProfile
 from .errors import InvalidInputError
 from .patients import Patient, resolve
-from .scenario import InsulinBolus, InsulinInfusion, Meal, Scenario
+from .scenario import CompiledScenario, InsulinBolus, InsulinInfusion, Meal, Scenario
 
 LB_PER_KG = 2.20462
 BASAL_FRACTION_OF_TDD = 0.5
@@ -70,10 +70,27 @@ def _glucose(patients: list[Patient], scenarios: list[Scenario], every_min: floa
     return np.where(np.isfinite(g), g, 0.0)
 
 
-def _fasting_glucose_after(patients: list[Patient], rates_u_h: np.ndarray, hours: float) -> np.ndarray:
-    scen = [Scenario(events=(InsulinInfusion(time=0.0, duration_min=hours * 60.0, rate_u_per_h=float(r)),)
-                     if r > 0 else (), duration_min=hours * 60.0) for r in rates_u_h]
-    return _glucose(patients, scen, hours * 60.0)[:, -1]
+def _scaled(template: CompiledScenario, factor: float, zero: CompiledScenario | None = None) -> CompiledScenario:
+    """``zero + factor (template - zero)`` in the inputs: a compiled scenario whose inputs are linear in
+    one dose (a basal rate, a bolus), built from its compilations at dose 1 (``template``) and dose 0
+    (``zero``; default no inputs), which share breakpoints and impulses. A bisection simulates dozens of
+    doses per patient; this replaces a validated Scenario and its compilation per trial dose."""
+    inputs = template.inputs * factor if zero is None else zero.inputs + factor * (template.inputs - zero.inputs)
+    return CompiledScenario(template.breakpoints, inputs, template.jumps, template.meal_reset)
+
+
+def _fasting_glucose_after(patients: list[Patient], rates_u_h: np.ndarray, hours: float,
+                           templates: list | None = None) -> np.ndarray:
+    if templates is None:
+        templates = _basal_templates(patients, hours)
+    return _glucose(patients, [_scaled(c, float(r)) for c, r in zip(templates, rates_u_h)], hours * 60.0)[:, -1]
+
+
+def _basal_templates(patients: list[Patient], hours: float) -> list[CompiledScenario]:
+    """Each patient's fast on 1 U/h, compiled (rates scale it, :func:`_scaled`)."""
+    unit = Scenario(events=(InsulinInfusion(time=0.0, duration_min=hours * 60.0, rate_u_per_h=1.0),),
+                    duration_min=hours * 60.0)
+    return [unit.compile(p.body_weight_kg) for p in patients]
 
 
 def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24.0, max_rate_u_h: float = 10.0,
@@ -87,7 +104,8 @@ def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24
         raise InvalidInputError("target_mg_dl", target_mg_dl, "a number in [70, 200] mg/dL")
     n = len(pats)
     lo, hi = np.zeros(n), np.full(n, float(max_rate_u_h))
-    g_max = _fasting_glucose_after(pats, hi, hours)
+    templates = _basal_templates(pats, hours)
+    g_max = _fasting_glucose_after(pats, hi, hours, templates)
     if np.any(g_max > target_mg_dl):
         i = int(np.argmax(g_max > target_mg_dl))
         raise InvalidInputError("basal titration", f"{pats[i].name}: > {max_rate_u_h} U/h",
@@ -99,7 +117,7 @@ def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24
         if idx.size == 0:
             break
         mid = 0.5 * (lo[idx] + hi[idx])
-        g = _fasting_glucose_after([pats[i] for i in idx], mid, hours)
+        g = _fasting_glucose_after([pats[i] for i in idx], mid, hours, [templates[i] for i in idx])
         done = np.abs(g - target_mg_dl) < tolerance_mg_dl
         rate[idx[done]] = mid[done]
         active[idx[done]] = False
@@ -139,14 +157,21 @@ def meal_test_bolus_batch(patients, basal_u_per_h, carbs_g, max_bolus_u=None) ->
     after = t_eval >= t0
     pre_col = np.flatnonzero(t_eval <= t0)[-1]
 
+    def meal_test(i: int, units: float) -> Scenario:
+        events = (InsulinInfusion(time=0.0, duration_min=end, rate_u_per_h=float(basal[i])),
+                  Meal(time=t0, carbs_g=float(carbs[i]), duration_min=15.0))
+        if units > 0:
+            events += (InsulinBolus(time=t0, units=float(units)),)
+        return Scenario(events=events, duration_min=end)
+
+    # each patient's test compiled without and with a 1-U bolus; a trial bolus scales the difference
+    zero = [meal_test(i, 0.0).compile(p.body_weight_kg) for i, p in enumerate(pats)]
+    unit = [meal_test(i, 1.0).compile(p.body_weight_kg) for i, p in enumerate(pats)]
+    for z, o in zip(zero, unit):
+        assert np.array_equal(z.breakpoints, o.breakpoints) and np.array_equal(z.jumps, o.jumps)
+
     def too_much(idx: np.ndarray, units: np.ndarray) -> np.ndarray:
-        scen = []
-        for i, u in zip(idx, units):
-            events = (InsulinInfusion(time=0.0, duration_min=end, rate_u_per_h=float(basal[i])),
-                      Meal(time=t0, carbs_g=float(carbs[i]), duration_min=15.0))
-            if u > 0:
-                events += (InsulinBolus(time=t0, units=float(u)),)
-            scen.append(Scenario(events=events, duration_min=end))
+        scen = [_scaled(unit[i], float(u), zero[i]) for i, u in zip(idx, units)]
         g = _glucose([pats[i] for i in idx], scen, 5.0)
         pre = g[:, pre_col]
         nadir = g[:, after].min(axis=1)

@@ -9,7 +9,7 @@ from glucostat.batch import sensor_errors, simulate_closed_loop_batch
 from glucostat.closed_loop import simulate_closed_loop
 from glucostat.cohorts import generate_cohort
 from glucostat.control import PID, Action
-from glucostat.devices import CGM_PRESETS
+from glucostat.devices import CGM_PRESETS, Pump
 from glucostat.errors import InvalidInputError
 
 SCENARIO = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80}, days=2)
@@ -70,6 +70,24 @@ def test_custom_python_controller_runs_in_batch(cohort):
     c = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, cgm="Dexcom", seed=5)
     np.testing.assert_allclose(c.plasma_glucose_mg_dl, b.plasma_glucose_mg_dl, atol=0.02)  # RK4 0.5-min error level
     np.testing.assert_array_equal(c.bolus_u, b.bolus_u)
+
+
+def test_lean_closed_loop_passes_over_unannounced_samples(cohort):
+    """Between announced meals the basal-bolus controller's action is constant, so the lean kernel
+    integrates from one announcement to the next and reads the sensor from the dense output: every
+    sample is still recorded with the delivered basal and the pump's clipping (here the pump clips the
+    basal request at every sample), as when stepping sample by sample (the RK4 kernel)."""
+    pats, th = cohort
+    pump = Pump(name="tight", max_basal_u_per_h=0.5)
+    lean_run = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, pump=pump, seed=2)
+    step_run = simulate_closed_loop_batch(pats, SCENARIO, "basal-bolus", th, pump=pump, seed=2, kernel="rk4")
+    assert lean_run.ok and step_run.ok
+    assert (lean_run.pump_clips > 0).sum() >= 2
+    np.testing.assert_array_equal(lean_run.pump_clips, step_run.pump_clips)
+    np.testing.assert_array_equal(lean_run.basal_u_per_h, step_run.basal_u_per_h)
+    np.testing.assert_array_equal(lean_run.bolus_u, step_run.bolus_u)
+    np.testing.assert_allclose(lean_run.plasma_glucose_mg_dl, step_run.plasma_glucose_mg_dl, atol=0.02)
+    assert np.max(np.abs(lean_run.cgm_mg_dl - step_run.cgm_mg_dl)) <= 1.0
 
 
 def test_noise_stream_follows_the_patient_not_the_batch(cohort):

@@ -67,7 +67,9 @@ def test_trial_on_dask_local_cluster_equals_local_run(local):
                 assert busy, "no task started"
                 client.restart_workers(busy[:1])
                 again = job.result(timeout=300)
-    pd.testing.assert_frame_equal(local.per_patient(), again.per_patient())
+    pd.testing.assert_frame_equal(run_trial(one_each).per_patient(), again.per_patient())
+    # other chunks put other companions in a patient's lockstep block: equal within the step tolerance
+    pd.testing.assert_frame_equal(local.per_patient(), again.per_patient(), check_exact=False, rtol=1e-3)
 
 
 def test_trial_refuses_oversized_runs_and_bad_arms():

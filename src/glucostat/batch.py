@@ -238,6 +238,41 @@ def closed_loop_kernel(y, cstate, params, segments, breakpoints, inputs, jump_of
                 break
 
 
+@njit(cache=True, inline="always")
+def _announced(b, k, lane_pat, carbs):
+    """Whether any lane of block ``b`` has a meal announced at control instant ``k``."""
+    for l in range(lane_pat.shape[1]):
+        if carbs[lane_pat[b, l], k] > 0.0:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _instant(b, l, k, ig, gp, n_ctrl, lane_pat, lane_real, noise, gain, sensor_range, carbs, ctrl_code, cparams,
+             dparams, cs, ts, cgm, plasma, basal_rec, bolus_rec, long_rec, clips):
+    """Lane ``l``'s sensor reading, controller step and pump rule at instant ``k`` from its interstitial and
+    plasma glucose [mg/dL]; records them (real lanes) and returns the delivered (basal, bolus, long-acting)
+    and the number of clipped requests."""
+    i = lane_pat[b, l]
+    reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
+    real = lane_real[b, l]
+    if real:
+        cgm[i, k] = reading
+        plasma[i, k] = gp
+    if k == n_ctrl - 1:
+        if real:
+            basal_rec[i, k] = basal_rec[i, k - 1] if k > 0 else 0.0
+        return 0.0, 0.0, 0.0, 0
+    bas, bol, la = _control(ctrl_code, cparams[i], cs[l], k * ts, reading, carbs[i, k], ts)
+    bas, bol, la, c = _deliver(dparams, bas, bol, la)
+    if real:
+        clips[i] += c
+        basal_rec[i, k] = bas
+        bolus_rec[i, k] = bol
+        long_rec[i, k] = la
+    return bas, bol, la, c
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def closed_loop_lean_kernel(ys, lparams, meal0, lane_pat, lane_real, cstate, segments, breakpoints, inputs,
                             jump_offset, jump_state, jump_value,
@@ -268,7 +303,18 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
                             ctrl_code, cparams, dparams,
                             per_kg, rtol, cgm, plasma, basal_rec, bolus_rec, long_rec, clips, status, fail_time,
                             meal_end):
-    """Block ``b`` of :func:`closed_loop_lean_kernel` (a plain function: the parallel loop only calls it)."""
+    """Block ``b`` of :func:`closed_loop_lean_kernel` (a plain function: the parallel loop only calls it).
+
+    Controllers whose action between meal announcements is constant (basal-only, basal-bolus:
+    the therapy's basal rate, no bolus) are not restarted at every sensor sample: when no lane
+    boluses at an instant, the block integrates in one call up to the next instant at which some
+    lane has a meal announced (or the end), and the sensor readings at the instants in between
+    come from the integrator's checked dense output (:func:`glucostat.lean.advance_block`, the
+    same interpolation as open-loop outputs). Each such instant is recorded with the action its
+    controller step and pump rule give there, which is the action of the last stop (same basal
+    request, no bolus, same clipping). PID and MDI (whose actions depend on every reading or on
+    the clock) stop at every sample.
+    """
     W = lean.LANES
     n_ctrl = noise.shape[1]
     y = ys[b]
@@ -278,8 +324,6 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
     for l in range(W):
         lean._set_meal(meal_size[l], p, meal, l)
     ws = lean.workspace()
-    no_out_t = np.zeros(0)
-    no_out = np.zeros((W, 0))
     add_u = np.zeros(N_INPUTS * W)
     pulse_u = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
@@ -291,40 +335,65 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
     pulse_min = min(BOLUS_DURATION_MIN, ts)
     h = 1.0
     n_rows = lean.block_rows(y, lane_pat[b], segments, inputs, jump_offset, jump_state, ctrl_code == Ctrl.mdi)
-    for k in range(n_ctrl):
+    constant_between_meals = ctrl_code == Ctrl.basal_only or ctrl_code == Ctrl.basal_bolus
+    rows = np.array([lean.L.interstitial_glucose, lean.L.plasma_glucose], dtype=np.int64)
+    span_t = np.empty(n_ctrl)
+    span_out = np.full((2, W, n_ctrl), np.nan)
+    held_basal = np.zeros(W)  # each lane's delivered basal [U/h] and clipped requests at the last stop
+    held_clips = np.zeros(W, dtype=np.int64)
+    k = 0
+    while k < n_ctrl:
         t0 = k * ts
+        any_pulse = False
         for l in range(W):
-            i = lane_pat[b, l]
             if st[l] != STATUS_OK:
                 continue
             ig = y[lean.L.interstitial_glucose * W + l] / p[lean.LP.VG * W + l]
-            reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
-            real = lane_real[b, l]
-            if real:
-                cgm[i, k] = reading
-                plasma[i, k] = y[lean.L.plasma_glucose * W + l] / p[lean.LP.VG * W + l]
+            gp = y[lean.L.plasma_glucose * W + l] / p[lean.LP.VG * W + l]
+            bas, bol, la, c = _instant(b, l, k, ig, gp, n_ctrl, lane_pat, lane_real, noise, gain, sensor_range,
+                                       carbs, ctrl_code, cparams, dparams, cs, ts, cgm, plasma, basal_rec, bolus_rec,
+                                       long_rec, clips)
+            held_basal[l] = bas
+            held_clips[l] = c
             if k == n_ctrl - 1:
-                if real:
-                    basal_rec[i, k] = basal_rec[i, k - 1] if k > 0 else 0.0
                 continue
-            bas, bol, la = _control(ctrl_code, cparams[i], cs[l], t0, reading, carbs[i, k], ts)
-            bas, bol, la, c = _deliver(dparams, bas, bol, la)
-            if real:
-                clips[i] += c
-                basal_rec[i, k] = bas
-                bolus_rec[i, k] = bol
-                long_rec[i, k] = la
+            i = lane_pat[b, l]
             la_input = int(cparams[i, CP.long_acting_input])
             for m in range(N_INPUTS):
                 pulse_u[m * W + l] = 0.0
             add_u[U.sc_insulin * W + l] = bas / 60.0 * per_kg[i]
             pulse_u[U.sc_insulin * W + l] = bol / pulse_min * per_kg[i]
             pulse_u[la_input * W + l] += la / pulse_min * per_kg[i]
+            any_pulse = any_pulse or bol != 0.0 or la != 0.0
         if k == n_ctrl - 1:
             break
-        h, _, _ = lean.advance_block(n_rows, t0, t0 + ts, h, y, p, meal, meal_size, lane_pat[b], segments, breakpoints,
-                                     inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u, pulse_u,
-                                     t0 + pulse_min, rtol, st, ft, ws, no_out_t, 0, no_out, 0)
+        k_end = k + 1  # the next instant at which the block stops
+        if constant_between_meals and not any_pulse:
+            while k_end < n_ctrl - 1 and not _announced(b, k_end, lane_pat, carbs):
+                k_end += 1
+        n_span = k_end - k - 1
+        for j in range(n_span):
+            span_t[j] = (k + 1 + j) * ts
+        span_out[:, :, :n_span] = np.nan
+        h, _, _ = lean.advance_block(n_rows, t0, k_end * ts, h, y, p, meal, meal_size, lane_pat[b], segments,
+                                     breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset, ptr, add_u,
+                                     pulse_u, t0 + pulse_min, rtol, st, ft, ws, span_t[:n_span], 0, span_out, rows)
+        # the instants passed over: readings from the dense output; the controller (no announcement, no
+        # bolus) requests the same basal as at the stop, so the pump delivers and clips as it did there
+        for l in range(W):
+            if not lane_real[b, l]:
+                continue
+            i = lane_pat[b, l]
+            for j in range(n_span):
+                ig = span_out[0, l, j]
+                if ig != ig:  # NaN once the lane has failed
+                    break
+                m = k + 1 + j
+                cgm[i, m] = min(max(np.round(gain[i, m] * ig + noise[i, m]), sensor_range[0]), sensor_range[1])
+                plasma[i, m] = span_out[1, l, j]
+                basal_rec[i, m] = held_basal[l]
+                clips[i] += held_clips[l]
+        k = k_end
     for l in range(W):
         i = lane_pat[b, l]
         if lane_real[b, l]:

@@ -669,7 +669,7 @@ def workspace():
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, bps, inputs, jump_offset, jump_state,
                   jump_value, reset, ptr, add_u, pulse_u, pulse_end, rtol, status, fail_time, ws, t_out, j_out, out,
-                  out_row):
+                  out_rows):
     """Advance one block in place from ``t0`` to ``t1`` [min]; IMEX ARK4(3)6L[2]SA in lockstep.
 
     ``n_rows``: the leading lean states the block integrates (:func:`block_rows`; the depots
@@ -687,8 +687,8 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
     (W,) are the lanes' scenario pointers. Lanes that fail (non-finite or negative state) get
     a status and stop counting in the step control. ``ws`` is scratch (:func:`workspace`).
 
-    Outputs: from index ``j_out`` on, every ``t_out`` within [t0, t1] gets ``y[out_row]/VG``
-    of each live lane in ``out`` (W, n_out): exact at step ends (after the jumps at a
+    Outputs: from index ``j_out`` on, every ``t_out`` within [t0, t1] gets ``y[out_rows[r]]/VG``
+    of each live lane in ``out[r]`` (len(out_rows), W, n_out): exact at step ends (after the jumps at a
     breakpoint), cubic Hermite between them, so steps need not stop at output times; a step
     whose Hermite values disagree with the method's own 3rd-order dense output (``_BSTAR``)
     beyond the tolerance is retried shorter (:func:`_interpolation_ok`). Returns (proposed next step [min], next
@@ -711,7 +711,7 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
                             jump_value, reset, ptr,
                             add_u, pulse_u, in_pulse)
         while j_out < n_out and t_out[j_out] <= t + 1e-9:
-            _record(y, p, status, out, j_out, out_row)
+            _record(y, p, status, out, j_out, out_rows)
             j_out += 1
         if t >= t1 - 1e-9:
             break
@@ -756,11 +756,11 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
                     # outputs inside the step: the dense output must agree with the cubic Hermite
                     # interpolant within the tolerance, else the step is too long to interpolate
                     rhs_block(y_new, u, p, meal, r)
-                    if not _interpolation_ok(t, h, t_out, j_out, t_new, y, F, y_new, r, status, out_row, rtol):
+                    if not _interpolation_ok(t, h, t_out, j_out, t_new, y, F, y_new, r, status, out_rows, rtol):
                         h = 0.5 * h
                         continue
                     while j_out < n_out and t_out[j_out] < t_new - 1e-9:
-                        _hermite(t, h, t_out[j_out], y, F[0], y_new, r, p, status, out, j_out, out_row)
+                        _hermite(t, h, t_out[j_out], y, F[0], y_new, r, p, status, out, j_out, out_rows)
                         j_out += 1
                 clipped = _accept(y_new, y, status, fail_time, t_new, rtol, lane_a, n_rows)
                 if not last:  # at a stop, F[0] and J[0] are recomputed after the stop's jumps and inputs
@@ -772,7 +772,7 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
                     linear_part(y, p, J[0])
                 if not last:
                     while j_out < n_out and t_out[j_out] <= t_new + 1e-9:
-                        _record(y, p, status, out, j_out, out_row)
+                        _record(y, p, status, out, j_out, out_rows)
                         j_out += 1
                 t = t_new
                 grow = min(5.0, max(0.2, 0.9 * e ** _ERR_EXPONENT)) if e > 0.0 else 5.0
@@ -784,10 +784,11 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
 
 
 @njit(cache=True, inline="always")
-def _record(y, p, status, out, j, row):
-    for l in range(W):
-        if status[l] == STATUS_OK:
-            out[l, j] = y[row * W + l] / p[LP.VG * W + l]
+def _record(y, p, status, out, j, rows):
+    for r in range(rows.shape[0]):
+        for l in range(W):
+            if status[l] == STATUS_OK:
+                out[r, l, j] = y[rows[r] * W + l] / p[LP.VG * W + l]
 
 
 @njit(cache=True, inline="always")
@@ -798,38 +799,42 @@ def _hermite_basis(th):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _interpolation_ok(t, h, t_out, j, t_new, y, F, y_new, f_new, status, row, rtol):
-    """Whether the dense output of state ``row`` at the outputs inside [t, t_new) agrees with the
+def _interpolation_ok(t, h, t_out, j, t_new, y, F, y_new, f_new, status, rows, rtol):
+    """Whether the dense output of the states ``rows`` at the outputs inside [t, t_new) agrees with the
     cubic Hermite interpolant (from y, F[0], y_new, f_new; Hairer et al. II.6) within
     INTERPOLATION_TOL_FACTOR rtol (scale + |y|) in every live lane. Two interpolants of
     different construction that agree are both close to the solution; after an impulse (an IV bolus) a long step can
     integrate the fast transient accurately to its end yet be too long to interpolate."""
-    scale = ERROR_SCALE[row]
     while j < t_out.shape[0] and t_out[j] < t_new - 1e-9:
         th = (t_out[j] - t) / h
         h00, h10, h01, h11 = _hermite_basis(th)
-        for l in range(W):
-            if status[l] == STATUS_OK:
-                m = row * W + l
-                v = y[m]
-                for i in range(_ARK_STAGES):
-                    v += h * th * (_BSTAR[i, 0] + th * (_BSTAR[i, 1] + th * _BSTAR[i, 2])) * F[i, m]
-                vh = h00 * y[m] + h10 * h * F[0, m] + h01 * y_new[m] + h11 * h * f_new[m]
-                if abs(v - vh) > INTERPOLATION_TOL_FACTOR * rtol * (scale + abs(y[m])):
-                    return False
+        for r in range(rows.shape[0]):
+            row = rows[r]
+            scale = ERROR_SCALE[row]
+            for l in range(W):
+                if status[l] == STATUS_OK:
+                    m = row * W + l
+                    v = y[m]
+                    for i in range(_ARK_STAGES):
+                        v += h * th * (_BSTAR[i, 0] + th * (_BSTAR[i, 1] + th * _BSTAR[i, 2])) * F[i, m]
+                    vh = h00 * y[m] + h10 * h * F[0, m] + h01 * y_new[m] + h11 * h * f_new[m]
+                    if abs(v - vh) > INTERPOLATION_TOL_FACTOR * rtol * (scale + abs(y[m])):
+                        return False
         j += 1
     return True
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _hermite(t, h, t_o, y0, f0, y1, f1, p, status, out, j, row):
-    """Cubic Hermite interpolation of state ``row`` at ``t_o`` in the step [t, t + h] (Hairer et al. II.6)."""
+def _hermite(t, h, t_o, y0, f0, y1, f1, p, status, out, j, rows):
+    """Cubic Hermite interpolation of the states ``rows`` at ``t_o`` in the step [t, t + h] (Hairer et al. II.6)."""
     h00, h10, h01, h11 = _hermite_basis((t_o - t) / h)
-    for l in range(W):
-        if status[l] == STATUS_OK:
-            m = row * W + l
-            v = h00 * y0[m] + h10 * h * f0[m] + h01 * y1[m] + h11 * h * f1[m]
-            out[l, j] = max(v, 0.0) / p[LP.VG * W + l]
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        for l in range(W):
+            if status[l] == STATUS_OK:
+                m = row * W + l
+                v = h00 * y0[m] + h10 * h * f0[m] + h01 * y1[m] + h11 * h * f1[m]
+                out[r, l, j] = max(v, 0.0) / p[LP.VG * W + l]
 
 
 @njit(cache=True, inline="always")
@@ -919,7 +924,8 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump
     n_rows = block_rows(y, lane_pat[b], segments, inputs, jump_offset, jump_state, False)
     _, _, steps = advance_block(n_rows, t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], segments, bps,
                                 inputs, jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol,
-                                status[b], fail_time[b], workspace(), t_out, 0, glucose[b], signal_row)
+                                status[b], fail_time[b], workspace(), t_out, 0, glucose[b:b + 1],
+                                np.full(1, signal_row))
     return steps
 
 

@@ -61,8 +61,16 @@ def _interp_rows(times_min, t0, step, values):
     (within the grid); the weights are shared by all rows."""
     x = (times_min - t0) / step
     k = np.minimum(np.floor(x).astype(np.int64), values.shape[1] - 2)
-    frac = x - k
-    return values[:, k] * (1.0 - frac) + values[:, k + 1] * frac
+    return _interp_rows_kernel(values, k, x - k)
+
+
+@njit(cache=True)
+def _interp_rows_kernel(values, k, frac):
+    out = np.empty((values.shape[0], k.shape[0]))
+    for i in range(values.shape[0]):
+        for j in range(k.shape[0]):
+            out[i, j] = values[i, k[j]] * (1.0 - frac[j]) + values[i, k[j] + 1] * frac[j]
+    return out
 
 
 @njit(cache=True)

@@ -178,6 +178,13 @@ def deliver_batch(dp, basal, bolus):
     return out_basal, out_bolus, clips
 
 
+@njit(cache=True, inline="always")
+def _reading(ig, noise, gain, sensor_range):
+    """A CGM reading [mg/dL] of interstitial glucose ``ig``: gain x IG + error, rounded and clipped to the
+    sensor's range (the compiled twin of :meth:`glucostat.devices.CGM.read`)."""
+    return min(max(np.round(gain * ig + noise), sensor_range[0]), sensor_range[1])
+
+
 @njit(cache=True, parallel=True)
 def closed_loop_kernel(y, cstate, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value,
                        meal_reset, ts, noise, gain,
@@ -209,7 +216,7 @@ def closed_loop_kernel(y, cstate, params, segments, breakpoints, inputs, jump_of
         for k in range(n_ctrl):
             t0 = k * ts
             ig = yi[S.interstitial_glucose] / p[P.VG]
-            reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
+            reading = _reading(ig, noise[i, k], gain[i, k], sensor_range)
             cgm[i, k] = reading
             plasma[i, k] = yi[S.plasma_glucose] / p[P.VG]
             if k == n_ctrl - 1:
@@ -254,7 +261,7 @@ def _instant(b, l, k, ig, gp, n_ctrl, lane_pat, lane_real, noise, gain, sensor_r
     plasma glucose [mg/dL]; records them (real lanes) and returns the delivered (basal, bolus, long-acting)
     and the number of clipped requests."""
     i = lane_pat[b, l]
-    reading = min(max(np.round(gain[i, k] * ig + noise[i, k]), sensor_range[0]), sensor_range[1])
+    reading = _reading(ig, noise[i, k], gain[i, k], sensor_range)
     real = lane_real[b, l]
     if real:
         cgm[i, k] = reading
@@ -338,7 +345,7 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
     constant_between_meals = ctrl_code == Ctrl.basal_only or ctrl_code == Ctrl.basal_bolus
     rows = np.array([lean.L.interstitial_glucose, lean.L.plasma_glucose], dtype=np.int64)
     span_t = np.empty(n_ctrl)
-    span_out = np.full((2, W, n_ctrl), np.nan)
+    span_out = np.empty((2, W, n_ctrl))  # filled with NaN before each call
     held_basal = np.zeros(W)  # each lane's delivered basal [U/h] and clipped requests at the last stop
     held_clips = np.zeros(W, dtype=np.int64)
     k = 0
@@ -389,7 +396,7 @@ def _closed_loop_lean_block(b, ys, lparams, meal0, lane_pat, lane_real, cstate, 
                 if ig != ig:  # NaN once the lane has failed
                     break
                 m = k + 1 + j
-                cgm[i, m] = min(max(np.round(gain[i, m] * ig + noise[i, m]), sensor_range[0]), sensor_range[1])
+                cgm[i, m] = _reading(ig, noise[i, m], gain[i, m], sensor_range)
                 plasma[i, m] = span_out[1, l, j]
                 basal_rec[i, m] = held_basal[l]
                 clips[i] += held_clips[l]
@@ -616,9 +623,9 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
         meal_end = y[:, S.meal_size].copy()
         closed_loop_lean_kernel(ys, lp, meal0, lane_pat, real.reshape(lane_pat.shape), cstate, packed.segments,
                                 packed.breakpoints, packed.inputs, *packed.jump_arrays, packed.meal_reset, float(ts),
-                                noise,
-                                gain, rng, carbs, code, cp, dp, PMOL_PER_U / params[:, P.BW], float(rtol), rec.cgm,
-                                rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips, status, fail, meal_end)
+                                noise, gain, rng, carbs, code, cp, dp, PMOL_PER_U / params[:, P.BW], float(rtol),
+                                rec.cgm, rec.plasma, rec.basal, rec.bolus, rec.long_acting, clips, status, fail,
+                                meal_end)
         nb = lane_pat.shape[0]
         lanes = ys.reshape(nb, lean.NL, lean.LANES).transpose(0, 2, 1).reshape(-1, lean.NL)[:lean_idx.size]
         y[np.ix_(lean_idx, lean.FULL_STATE)] = lanes

@@ -276,16 +276,21 @@ def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> Pac
     return pack_compiled(compile_scenarios(scenarios, body_weights_kg))
 
 
+def _distinct(objects: Sequence) -> tuple[list, np.ndarray]:
+    """The distinct objects (by identity, in first-seen order) and each entry's index among them."""
+    where: dict[int, int] = {}
+    uniq = []
+    for o in objects:
+        if id(o) not in where:
+            where[id(o)] = len(uniq)
+            uniq.append(o)
+    return uniq, np.fromiter((where[id(o)] for o in objects), dtype=np.int64, count=len(objects))
+
+
 def pack_compiled(comps) -> PackedScenarios:
     """Pack already compiled scenarios (:class:`glucostat.scenario.CompiledScenario`), one per patient;
     a compiled scenario object shared by several patients is packed once."""
-    where: dict[int, int] = {}
-    uniq = []
-    for c in comps:
-        if id(c) not in where:
-            where[id(c)] = len(uniq)
-            uniq.append(c)
-    which = np.fromiter((where[id(c)] for c in comps), dtype=np.int64, count=len(comps))
+    uniq, which = _distinct(comps)
     nseg = np.array([c.inputs.shape[0] for c in uniq], dtype=np.int64)
     seg0 = np.concatenate([[0], np.cumsum(nseg)])
     sparse = [c.sparse_jumps() for c in uniq]
@@ -301,19 +306,6 @@ def pack_compiled(comps) -> PackedScenarios:
         np.concatenate([sp[2] for sp in sparse]).astype(float),
         np.concatenate([c.meal_reset for c in uniq]).astype(np.bool_),
     )
-
-
-def _unpack(packed: PackedScenarios, i: int):
-    """Patient ``i``'s compiled scenario back out of a packed batch."""
-    from .scenario import CompiledScenario
-
-    s0, s1, b0 = packed.segments[i]
-    off = packed.jump_offset[s0:s1 + 1]
-    jumps = np.zeros((s1 - s0, N_STATES))
-    rows = np.repeat(np.arange(s1 - s0), np.diff(off))
-    np.add.at(jumps, (rows, packed.jump_state[off[0]:off[-1]]), packed.jump_value[off[0]:off[-1]])
-    return CompiledScenario(packed.breakpoints[b0:b0 + s1 - s0 + 1], packed.inputs[s0:s1], jumps,
-                            packed.meal_reset[s0:s1])
 
 
 def check_rtol(rtol: float | None) -> float:
@@ -348,13 +340,7 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
 def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
     """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
     packed = pack(scenarios, [p.body_weight_kg for p in patients])
-    where: dict[int, int] = {}  # a patient object repeated in the batch is converted once
-    uniq = []
-    for p in patients:
-        if id(p) not in where:
-            where[id(p)] = len(uniq)
-            uniq.append(p)
-    rows = np.array([where[id(p)] for p in patients], dtype=np.int64)
+    uniq, rows = _distinct(patients)  # a patient object repeated in the batch is converted once
     y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in uniq])[rows]
     params = np.stack([p.parameter_vector() for p in uniq])[rows]
     steps = np.array([patient_step_min(p, step_min) for p in uniq])[rows]
@@ -423,9 +409,9 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     else:
         glucose = np.full((len(plist), t_out.size), np.nan)
         status = np.zeros(len(plist), dtype=np.int64)
-    if use_lean.any() and not use_lean.all():
         idx = np.flatnonzero(use_lean)
-        glucose[idx], status[idx], _ = lean.run_open_loop(y0, params, packed, idx, t_out, signal, rtol)
+        if idx.size:
+            glucose[idx], status[idx], _ = lean.run_open_loop(y0, params, packed, idx, t_out, signal, rtol)
     if full_idx.size:
         sub = packed.subset(full_idx)
         if kernel == "rk4":
@@ -435,8 +421,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         else:
             g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.segments,
                                                       sub.breakpoints, sub.inputs, *sub.jump_arrays, sub.meal_reset,
-                                                      t_out,
-                                                      float(rtol), int(cols[signal]), bool(keep_outputs))
+                                                      t_out, float(rtol), int(cols[signal]), bool(keep_outputs))
         glucose[full_idx] = g
         status[full_idx] = st
     from .simulation import _labels

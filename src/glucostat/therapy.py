@@ -79,10 +79,9 @@ def _scaled(template: CompiledScenario, factor: float, zero: CompiledScenario | 
     return CompiledScenario(template.breakpoints, inputs, template.jumps, template.meal_reset)
 
 
-def _fasting_glucose_after(patients: list[Patient], rates_u_h: np.ndarray, hours: float,
-                           templates: list | None = None) -> np.ndarray:
-    if templates is None:
-        templates = _basal_templates(patients, hours)
+def _fasting_glucose_after(patients: list[Patient], templates: list[CompiledScenario], rates_u_h: np.ndarray,
+                           hours: float) -> np.ndarray:
+    """Glucose [mg/dL] after ``hours`` of fasting on each basal rate (``templates``: :func:`_basal_templates`)."""
     return _glucose(patients, [_scaled(c, float(r)) for c, r in zip(templates, rates_u_h)], hours * 60.0)[:, -1]
 
 
@@ -105,7 +104,7 @@ def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24
     n = len(pats)
     lo, hi = np.zeros(n), np.full(n, float(max_rate_u_h))
     templates = _basal_templates(pats, hours)
-    g_max = _fasting_glucose_after(pats, hi, hours, templates)
+    g_max = _fasting_glucose_after(pats, templates, hi, hours)
     if np.any(g_max > target_mg_dl):
         i = int(np.argmax(g_max > target_mg_dl))
         raise InvalidInputError("basal titration", f"{pats[i].name}: > {max_rate_u_h} U/h",
@@ -117,7 +116,7 @@ def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24
         if idx.size == 0:
             break
         mid = 0.5 * (lo[idx] + hi[idx])
-        g = _fasting_glucose_after([pats[i] for i in idx], mid, hours, [templates[i] for i in idx])
+        g = _fasting_glucose_after([pats[i] for i in idx], [templates[i] for i in idx], mid, hours)
         done = np.abs(g - target_mg_dl) < tolerance_mg_dl
         rate[idx[done]] = mid[done]
         active[idx[done]] = False

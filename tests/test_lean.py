@@ -21,6 +21,9 @@ from glucostat.solver import integrate_reference
 
 
 def _t1d_day(p, carbs=(50.0, 70.0, 80.0), ratio=9.0):
+    """Basal and three meals with boluses at ``ratio`` g/U for a 70-kg adult, scaled to body weight
+    (a child's ratio is higher: a fixed adult ratio would drive a 29-kg child to zero glucose)."""
+    ratio *= 70.0 / p.body_weight_kg
     events = [gs.InsulinInfusion(time=0, duration_min=1440, rate_u_per_h=p.basal_insulin_u_per_h)]
     for t, g in zip((420, 720, 1080), carbs):
         events += [gs.Meal(time=t, carbs_g=g), gs.InsulinBolus(time=t, units=g / ratio)]
@@ -76,7 +79,11 @@ def test_lean_matches_solve_ivp_and_full_kernel():
     b = simulate_batch(pats, scens, output_every_min=5.0)
     f = simulate_batch(pats, scens, output_every_min=5.0, kernel="rk4", step_min=0.125)
     assert b.ok and f.ok
-    assert np.max(np.abs(b.glucose_mg_dl - f.glucose_mg_dl)) < 0.02
+    # children's glucose turnover per kg is 2.4x the adults' (faster dynamics): ~0.025 mg/dL there,
+    # <= 0.006 in adults and adolescents; the goal is 0.2
+    assert np.max(np.abs(b.glucose_mg_dl - f.glucose_mg_dl)) < 0.05
+    adults = [k for k, g in enumerate(c.groups) if g != "child"]
+    assert np.max(np.abs(b.glucose_mg_dl[adults] - f.glucose_mg_dl[adults])) < 0.02
     i = pats.index(fast)
     ys = integrate_reference(np.asarray(fast.initial_state, float), fast.parameter_vector(),
                              scens[i].compile(fast.body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)

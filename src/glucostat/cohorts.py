@@ -64,6 +64,10 @@ def _draw(group: str, seed: int, index: int) -> dict[str, float]:
         median = float(spec.get("median", 1.0))
         cv = float(spec["cv"]) if "cv" in spec else float(pop["variability"][name]["cv"])
         out[name] = median * math.exp(_sigma(cv) * zi)
+    # Group-level factors without between-subject spread of their own (e.g. glucose turnover).
+    for name in pop["factors"]:
+        if name not in out and "median" in g.get(name, {}):
+            out[name] = float(g[name]["median"])
     return out
 
 

@@ -113,6 +113,22 @@ def test_metformin_lowers_fasting_glucose_production_in_type2(metformin_week):
     assert met.get(G).min() > 70.0
 
 
+def test_metformin_leaves_healthy_glucose_and_glycogen_unchanged():
+    """Non-diabetic people on metformin 2 g/day keep their fasting glucose (Gormsen LC et al.
+    Diabetologia 2019, doi:10.1007/s00125-019-4872-7: 90 days, glucose production even raised;
+    Sambol NC et al. J Clin Pharmacol 1996;36:1012) and do not become hypoglycaemic in a 42-h fast
+    (Christensen MMH et al. Diabetologia 2015;58:2494). The healthy liver offsets the inhibition of
+    gluconeogenesis without emptying its glycogen store (which once lowered morning glucose by 23 mg/dL)."""
+    n = 7
+    doses = [gs.Metformin(time=480, dose_mg=1000), gs.Metformin(time=1200, dose_mg=1000)]
+    ctrl, met = _run("healthy", _days(n), n * 1440, dt_min=5.0), _run("healthy", _days(n, doses), n * 1440, dt_min=5.0)
+    assert met.get("Plasma metformin [ug/mL]").max() > 1.0  # the drug is there
+    k = int(np.searchsorted(ctrl.time_min, (n - 1) * 1440 + 415))  # 06:55 on the last day
+    assert abs(met.get(G)[k] - ctrl.get(G)[k]) < 3.0
+    assert met.get("Liver glycogen [g]")[k] > 0.9 * ctrl.get("Liver glycogen [g]")[k]
+    assert met.get(G).min() > 70.0
+
+
 # --------------------------------------------------------------------------- sulfonylureas
 def test_glimepiride_in_healthy_fasting_volunteers():
     ctrl = _run("healthy", [], 480)

@@ -587,7 +587,7 @@ def evaluate(t, y, u, p, dy, out):
                                                           p[P.metformin_effect_half_life])
     e_met = drugs.emax(y[S.metformin_effect], p[P.metformin_Emax], p[P.metformin_EC50])
     demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation])
-    gng_capacity *= 1.0 - e_met
+    gng_capacity *= 1.0 - e_met * (1.0 - p[P.hepatic_autoregulation])
     # --- brain, muscle/fat (DM2007 eqs. 14-18); before the liver's split, which takes its share of Uid
     uii = brain.insulin_independent_utilisation(p[P.Fcns]) * brain.ketone_sparing(fasting, p[P.brain_fasting_sparing])
     x = y[S.remote_insulin]

@@ -83,13 +83,17 @@ def metformin_output_reduction(demand, gng_capacity, inhibition, autoregulation)
     glucostat design (docs/model.md 'Metformin'): metformin inhibits hepatic
     gluconeogenesis by a fraction E (Hundal RS et al. Diabetes 2000;49:2063-2069: GNG
     -36 %; Stumvoll M et al. N Engl J Med 1995;333:550-554: GNG -37 %). The gluconeogenic
-    part of the output, ``min(demand, GNG capacity)``, falls by E, and glycogenolysis
-    replaces a fraction ``a`` of the loss (hepatic autoregulation: in non-diabetic people a
-    change in gluconeogenesis is offset by glycogenolysis and output is kept, Jenssen T et
-    al. J Clin Invest 1990;86:489-497; single and repeated metformin doses leave their
-    glucose unchanged, Sambol NC et al. J Clin Pharmacol 1996;36:1012-1021; in type 2
-    diabetes glycogenolysis did not rise, Hundal 2000). Output falls by
-    ``E (1 - a) min(demand, GNG capacity)``.
+    part of the output, ``min(demand, GNG capacity)``, would fall by E, and the liver offsets
+    a fraction ``a`` of it (hepatic autoregulation: in non-diabetic people a change in
+    gluconeogenesis is offset and output is kept, Jenssen T et al. J Clin Invest
+    1990;86:489-497; metformin 2 g/day for 90 days leaves fasting glucose unchanged and
+    raises glucose production in non-diabetic people, with more lactate and glucagon,
+    Gormsen LC et al. Diabetologia 2019, doi:10.1007/s00125-019-4872-7; Christensen MMH et al.
+    Diabetologia 2015;58:2494-2502; single and repeated doses leave their glucose unchanged, Sambol NC et
+    al. J Clin Pharmacol 1996;36:1012-1021; in type 2 diabetes gluconeogenesis fell and
+    glycogenolysis did not rise, Hundal 2000). Output and gluconeogenic capacity both fall
+    by the unoffset part (the caller scales the capacity by ``1 - E (1 - a)``), so glycogen
+    is not drawn on to replace it: output falls by ``E (1 - a) min(demand, GNG capacity)``.
     """
     part = demand if demand < gng_capacity else gng_capacity
     if part < 0.0:

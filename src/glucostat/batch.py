@@ -16,9 +16,10 @@ control instants, calling the controller for each patient and one parallel
 compiled :func:`glucostat.engine.advance_batch` for the physiology.
 
 Random streams: patient ``i`` of a run with ``seed`` draws its sensor error
-from ``SeedSequence(seed, spawn_key=(i,))``, which is what
-``SeedSequence(seed).spawn(n)[i]`` gives, so a patient's noise is the same
-whether it runs alone, in a chunk of a trial, or in :func:`simulate_closed_loop`.
+from its own counter-based stream (:func:`glucostat.rng.standard_normals`,
+Philox4x32-10 keyed by the seed, counter (draw, i)), so a patient's noise is the
+same whether it runs alone, in a chunk of a trial, or in
+:func:`simulate_closed_loop`, and a batch's draws are one compiled call.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import cgm_metrics, lean
+from .rng import stream_key
 from .closed_loop import _announcements, _preset, _run_settings
 from .control import (
     MDI,
@@ -449,8 +451,7 @@ def device_params(pump: Pump | Pen) -> np.ndarray:
 
 def sensor_errors(cgm: CGM, control_t: np.ndarray, seed: int | None, indices: Sequence[int]):
     """(additive error [mg/dL], gain [1]) arrays (len(indices), n) for patients ``indices`` of a run."""
-    rngs = [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(i),))) for i in indices]
-    noise = cgm.noise_traces(control_t, rngs)
+    noise = cgm.seeded_noise_traces(control_t, stream_key(seed), indices)
     gain = np.broadcast_to(cgm.gain_trace(control_t), noise.shape).copy()
     return noise, gain
 

@@ -20,6 +20,7 @@ from .control import Controller, Observation, controller_from_name
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
 from .errors import InvalidInputError, UnknownNameError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, P, S, U
+from .rng import stream_key
 from .patients import Patient, resolve
 from .results import Results
 from .scenario import INSULIN_PRODUCTS, Meal, Scenario
@@ -143,8 +144,8 @@ def simulate_closed_loop(
     """Run patients in closed loop through a scenario.
 
     ``therapy`` defaults to :func:`glucostat.therapy.derive_therapy` for each patient.
-    ``seed`` seeds the CGM noise; each patient gets an independent stream spawned from it,
-    so the same seed gives the same numbers. Insulin in the scenario itself (events)
+    ``seed`` seeds the CGM noise; patient i gets its own counter-based stream (seed, i)
+    (:mod:`glucostat.rng`), so the same seed gives the same numbers, alone or in a batch. Insulin in the scenario itself (events)
     adds to what the pump delivers. ``warmup_days`` fasting days under the same therapy
     and devices are run first (and discarded), e.g. to bring a long-acting insulin
     regimen to steady state.
@@ -165,7 +166,7 @@ def simulate_closed_loop(
     control_t = np.arange(0.0, duration + 1e-9, ts)
     n_ctrl = control_t.size
     out_t = np.arange(0.0, duration + 1e-9, dt_min)
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(plist))]
+    key = stream_key(seed)  # patient i's sensor noise: counter-based stream (key, i), as in the batch
     announcements = _announcements(scenario)
 
     n_pat = len(plist)
@@ -202,7 +203,7 @@ def simulate_closed_loop(
         if code == STATUS_OK:
             rows = _Rows(n_ctrl, out_t.size, cgm_trace[i], basal[i], bolus[i], long_acting[i], carbs[i], states[i],
                          outputs[i])
-            sensor_error = (cgm.noise_trace(control_t, rngs[i]), cgm.gain_trace(control_t))
+            sensor_error = (cgm.seeded_noise_traces(control_t, key, [i])[0], cgm.gain_trace(control_t))
             y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile(bw), control_t, out_t, sensor_error,
                                             announcements, controller, th, cgm, pump, bw, ts, rows, notes)
         msg = STATUS_MESSAGES[code] if code == STATUS_OK else f"{STATUS_MESSAGES[code]} at t = {t_fail:.1f} min"

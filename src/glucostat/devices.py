@@ -139,21 +139,48 @@ class CGM:
         times_min = np.asarray(times_min, dtype=float)
         if not self.noise:
             return np.zeros((len(rngs), times_min.size))
+        shape = self._draw_shape(times_min)
+        return self.noise_from_normals(times_min, np.stack([rng.standard_normal(shape) for rng in rngs]))
+
+    def seeded_noise_traces(self, times_min: np.ndarray, seed: int, indices) -> np.ndarray:
+        """Additive sensor errors (len(indices), len(times)) of patients ``indices`` of a run with ``seed``.
+
+        Patient i's standard normals come from its own counter-based stream
+        (:func:`glucostat.rng.standard_normals`, Philox4x32-10 keyed by the seed), so its error is
+        the same alone or in any batch, and a batch of thousands is one compiled call.
+        """
+        from .rng import standard_normals
+
+        times_min = np.asarray(times_min, dtype=float)
+        rows = len(indices)
+        if not self.noise:
+            return np.zeros((rows, times_min.size))
+        shape = self._draw_shape(times_min)
+        z = standard_normals(seed, indices, int(np.prod(shape))).reshape(rows, *shape)
+        return self.noise_from_normals(times_min, z)
+
+    def _draw_shape(self, times_min: np.ndarray) -> tuple[int, ...]:
+        """The standard normal draws one sensor's error trace over ``times_min`` needs."""
+        t0 = times_min.min()
+        if self.error_model == "facchinetti-2014":
+            n = int(math.ceil((times_min.max() - t0) / FACCHINETTI_2014["sample_time_min"])) + 2
+            return (2, n + _FACCHINETTI_BURN_IN)
+        return (int(math.ceil((times_min.max() - t0) / self.noise_step_min)) + 2,)
+
+    def noise_from_normals(self, times_min: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Sensor errors (rows, len(times)) from standard normals ``z`` (rows, *draw shape)."""
         t0 = times_min.min()
         if self.error_model == "facchinetti-2014":
             f = FACCHINETTI_2014
-            step = f["sample_time_min"]
-            burn = 200
-            n = int(math.ceil((times_min.max() - t0) / step)) + 2
             sd = np.sqrt([[f["v_var"]], [f["cc_var"]]])
-            w = np.stack([rng.standard_normal((2, n + burn)) * sd for rng in rngs])
+            w = z * sd
             v = _ar2_rows(w[:, 0], f["v_a1"], f["v_a2"])
             cc = _ar2_rows(w[:, 1], f["cc_a1"], f["cc_a2"])
             td = self._days_since_calibration(times_min)
+            burn = _FACCHINETTI_BURN_IN
             return (f["b0"] + f["b1"] * td + f["b2"] * td**2
-                    + _interp_rows(times_min, t0, step, v[:, burn:] + cc[:, burn:]))
-        n = int(math.ceil((times_min.max() - t0) / self.noise_step_min)) + 2
-        e = _ar1_rows(np.stack([rng.standard_normal(n) for rng in rngs]), self.pacf)
+                    + _interp_rows(times_min, t0, f["sample_time_min"], v[:, burn:] + cc[:, burn:]))
+        e = _ar1_rows(np.ascontiguousarray(z), self.pacf)
         eps = self.xi + self.lam * np.sinh((e - self.gamma) / self.delta)
         return _interp_rows(times_min, t0, self.noise_step_min, eps)
 
@@ -164,6 +191,7 @@ class CGM:
 
 
 CGM_ERROR_MODELS = ("breton-kovatchev-2008", "facchinetti-2014")
+_FACCHINETTI_BURN_IN = 200  # samples discarded so the AR(2) processes start stationary
 #: Facchinetti et al. 2014 (IEEE TBME 61:620), Dexcom SEVEN Plus: population-mean calibration
 #: error and the AR(2) coefficients and innovation variances of the sensor noise (v) and the
 #: common component (cc), on the 5-min sampling grid.

@@ -222,7 +222,7 @@ class P(IntEnum):
     glibenclamide_EC50 = 108
     sulfonylurea_effect_half_life = 109
     sulfonylurea_beta_gain = 110
-    sulfonylurea_threshold_shift = 111
+    sulfonylurea_threshold_fraction = 111
     glucagon_F = 112
     glucagon_ka_sc = 113
     glucagon_ka_im = 114
@@ -665,11 +665,11 @@ def evaluate(t, y, u, p, dy, out):
     spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
                                           p[P.exercise_insulin_reference])
     # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
-    # threshold (a glucose-independent drive) and raises the slope (glucostat design)
+    # threshold in proportion to it (a glucose-independent drive) and raises the slope (glucostat design)
     g_excess = g - p[P.Gb]
     if g_excess > 0.0:
         g_excess *= incretin_gain
-    g_beta = p[P.Gb] + g_excess + p[P.sulfonylurea_threshold_shift] * e_su
+    g_beta = p[P.Gb] + g_excess + p[P.sulfonylurea_threshold_fraction] * p[P.Gb] * e_su
     dy[S.static_secretion] = pancreas.static_secretion_derivative(
         yst, g_beta, p[P.alpha], p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb],
         p[P.secretion_floor_enabled], p[P.secretion_below_basal_half], p[P.secretion_below_basal_hill]

@@ -181,8 +181,8 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     p = np.atleast_2d(params)
     ok = (p[:, P.Sb] == 0.0) & (p[:, P.K] == 0.0) & (p[:, P.beta] == 0.0)
     ok &= (y0[:, S.static_secretion] == 0.0) & (y0[:, S.portal_insulin] == 0.0)
-    quiet_glucagon = ((p[:, P.glucagon_hypoglycaemia_response] == 0.0) & (y0[:, S.plasma_glucagon] == p[:, P.Hb])
-                      & (y0[:, S.glucagon_fading] == 0.0))
+    quiet_glucagon = ((p[:, P.glucagon_hypoglycaemia_response] == 0.0) & (p[:, P.glucagon_excess_suppression] == 0.0)
+                      & (y0[:, S.plasma_glucagon] == p[:, P.Hb]) & (y0[:, S.glucagon_fading] == 0.0))
     ok &= (p[:, P.glucagon_action] == 0.0) | quiet_glucagon
     ok &= (p[:, P.glycogen_model] == 0.0) & (p[:, P.renal_model] == 0.0)
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)

@@ -274,6 +274,9 @@ class P(IntEnum):
     adrenaline_egp_half = 160
     adrenaline_uptake_max_reduction = 161
     adrenaline_uptake_half = 162
+    glucagon_excess_suppression = 163
+    glucagon_excess_half = 164
+    glucagon_excess_hill = 165
 
 
 class F(IntEnum):
@@ -685,7 +688,8 @@ def evaluate(t, y, u, p, dy, out):
     n_glucagon = 0.6931471805599453 / p[P.glucagon_half_life]
     release = pancreas.glucagon_secretion(g, p[P.Gb], p[P.glucagon_glucose_reference], islet_insulin, p[P.Hb],
                                           n_glucagon, p[P.glucagon_hypoglycaemia_response],
-                                          p[P.glucagon_insulin_suppression])
+                                          p[P.glucagon_insulin_suppression], p[P.glucagon_excess_suppression],
+                                          p[P.glucagon_excess_half], p[P.glucagon_excess_hill])
     # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
     dy[S.glucagon_depot_sc] = -p[P.glucagon_ka_sc] * y[S.glucagon_depot_sc]
     dy[S.glucagon_depot_im] = -p[P.glucagon_ka_im] * y[S.glucagon_depot_im]

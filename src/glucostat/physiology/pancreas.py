@@ -138,7 +138,8 @@ def glucagon_insulin_multiplier(insulin_ratio):
 
 
 @njit(cache=True)
-def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insulin_suppression):
+def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insulin_suppression, excess_max=0.0,
+                       excess_half=70.0, excess_hill=3.0):
     """Alpha-cell glucagon release into plasma [pg/mL/min].
 
     Sorensen 1985 glucagon release ``rPGR = MGPGR MIPGR rBPGR`` with basal release equal to
@@ -163,13 +164,28 @@ def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insuli
       after meals; Faerch et al. 2016 Diabetes 65:3473); with no beta cells (type 1
       diabetes) the islet signal is constant and the modulation is 1 whatever s is.
 
+    Glucose above the patient's own basal suppresses release further,
+    ``1 - Smax x^n/(x^n + K^n)`` with ``x = max(G - Gb, 0)`` (glucostat design: glucose inhibits
+    alpha cells directly and through delta-cell somatostatin, independently of insulin; Gromada
+    J, Chabosseau P, Rutter GA. Nat Rev Endocrinol 2018;14:694-704). Sorensen's glucose curve,
+    normalised to the absolute counter-regulation threshold, is flat above normal glucose, so
+    without this term hyperglycaemia did not suppress glucagon; with it, type 2 diabetes shows the
+    late OGTT suppression of Faerch 2016 (37-54 % at 120 min, the most where 2-h glucose is
+    highest) with little early suppression (its glucose rises slowly). 0 in type 1 diabetes
+    (glucostat's type 1 alpha cell is fixed; docs/model.md 'Glucagon').
+
     g, gb, g_ref [mg/dL]; hb basal glucagon [pg/mL]; n clearance rate [1/min].
     """
     mg = glucagon_glucose_multiplier(g, g_ref) / glucagon_glucose_multiplier(gb, g_ref)
     mi = glucagon_insulin_multiplier(islet_insulin) / _MI_BASAL
     mg = 1.0 + hypo_response * (mg - 1.0)
     mi = 1.0 + insulin_suppression * (mi - 1.0)
-    s = n * hb * mg * mi
+    x = g - gb
+    me = 1.0
+    if x > 0.0 and excess_max > 0.0:
+        xn = x ** excess_hill
+        me = 1.0 - excess_max * xn / (xn + excess_half ** excess_hill)
+    s = n * hb * mg * mi * me
     if s < 0.0:
         return 0.0
     return s

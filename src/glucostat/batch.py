@@ -33,7 +33,6 @@ import numpy as np
 from numba import njit, prange
 
 from . import cgm_metrics, lean
-from .rng import stream_key
 from .closed_loop import _announcements, _preset, _run_settings
 from .control import (
     MDI,
@@ -52,6 +51,7 @@ from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient
 from .errors import InvalidInputError
 from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
+from .rng import stream_key
 from .scenario import INSULIN_PRODUCTS, Scenario
 from .solver import STATUS_MESSAGES, STATUS_OK
 from .units import PMOL_PER_U

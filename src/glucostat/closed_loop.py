@@ -20,9 +20,9 @@ from .control import Controller, Observation, controller_from_name
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
 from .errors import InvalidInputError, UnknownNameError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, P, S, U
-from .rng import stream_key
 from .patients import Patient, resolve
 from .results import Results
+from .rng import stream_key
 from .scenario import INSULIN_PRODUCTS, Meal, Scenario
 from .simulation import _labels, advance
 from .solver import STATUS_MESSAGES, STATUS_OK
@@ -145,8 +145,8 @@ def simulate_closed_loop(
 
     ``therapy`` defaults to :func:`glucostat.therapy.derive_therapy` for each patient.
     ``seed`` seeds the CGM noise; patient i gets its own counter-based stream (seed, i)
-    (:mod:`glucostat.rng`), so the same seed gives the same numbers, alone or in a batch. Insulin in the scenario itself (events)
-    adds to what the pump delivers. ``warmup_days`` fasting days under the same therapy
+    (:mod:`glucostat.rng`), so the same seed gives the same numbers, alone or in a batch.
+    Insulin in the scenario itself (events) adds to what the pump delivers. ``warmup_days`` fasting days under the same therapy
     and devices are run first (and discarded), e.g. to bring a long-acting insulin
     regimen to steady state.
     """

@@ -8,8 +8,8 @@ patients, a third of a closed-loop batch). A counter-based generator needs no st
 the whole (patients x draws) array at once.
 
 Philox4x32-10: Salmon JK, Moraes MA, Dror RO, Shaw DE. Parallel random numbers: as easy as
-1, 2, 3. Proc. SC'11 (2011), doi:10.1145/2063384.2063405 (the generator numpy, JAX,
-cuRAND and Random123 offer; it passes TestU01's BigCrush). Each 128-bit counter gives four
+1, 2, 3. Proc. SC'11 (2011), doi:10.1145/2063384.2063405 (the Random123 family; cuRAND ships
+this variant and numpy its 4x64 sibling; it passes TestU01's BigCrush). Each 128-bit counter gives four
 32-bit words, here two 53-bit uniforms and two standard normals (Box & Muller, Ann Math
 Stat 1958;29:610). Counter words: (pair index j, patient index low and high 32 bits,
 stream tag); key: the 64-bit seed. ``tests/test_rng.py`` checks Random123's known-answer

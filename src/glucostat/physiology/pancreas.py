@@ -139,7 +139,7 @@ def glucagon_insulin_multiplier(insulin_ratio):
 
 @njit(cache=True)
 def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insulin_suppression, excess_max=0.0,
-                       excess_half=70.0, excess_hill=3.0):
+                       excess_half=60.0, excess_hill=3.0):
     """Alpha-cell glucagon release into plasma [pg/mL/min].
 
     Sorensen 1985 glucagon release ``rPGR = MGPGR MIPGR rBPGR`` with basal release equal to

@@ -47,7 +47,7 @@ from .control import (
     pid_update,
 )
 from .devices import CGM, CGM_PRESETS, PUMP_PRESETS, Pen, Pump, TherapyProfile
-from .engine import DEFAULT_STEP_MIN, _workspace, advance_batch, advance_patient, check_rtol, prepare
+from .engine import DEFAULT_STEP_MIN, _distinct, _workspace, advance_batch, advance_patient, check_rtol, prepare
 from .errors import InvalidInputError
 from .model import N_INPUTS, P, S, U
 from .patients import Patient, resolve
@@ -426,10 +426,11 @@ def _controller_code(controller) -> int | None:
 
 
 def _controller_params(controller, therapies: Sequence[TherapyProfile]) -> np.ndarray:
+    uniq, which = _distinct(therapies)  # a profile shared by many patients is read once
+    rows = np.array([(th.basal_u_per_h, th.carb_ratio_g_per_u, th.correction_factor_mg_dl_per_u, th.target_mg_dl,
+                      th.correction_threshold_mg_dl) for th in uniq], dtype=float)
     cp = np.zeros((len(therapies), len(CP)))
-    for j, th in enumerate(therapies):
-        cp[j, :5] = (th.basal_u_per_h, th.carb_ratio_g_per_u, th.correction_factor_mg_dl_per_u, th.target_mg_dl,
-                     th.correction_threshold_mg_dl)
+    cp[:, :5] = rows[which]
     cp[:, CP.long_acting_input] = U.sc_glargine
     if isinstance(controller, PID):
         cp[:, CP.kp:CP.meal_bolus + 1] = (controller.kp, controller.ki, controller.kd, controller.target_mg_dl,
@@ -592,8 +593,10 @@ def simulate_closed_loop_batch(
         rec.plasma[:] = np.nan
     from .simulation import _labels
 
-    msgs = tuple(STATUS_MESSAGES[int(c)] if c == STATUS_OK else f"{STATUS_MESSAGES[int(c)]} at t = {f:.1f} min"
-                 for c, f in zip(status, fail))
+    msgs = [STATUS_MESSAGES[STATUS_OK]] * n
+    for i in np.flatnonzero(status != STATUS_OK):
+        msgs[i] = f"{STATUS_MESSAGES[int(status[i])]} at t = {fail[i]:.1f} min"
+    msgs = tuple(msgs)
     return BatchClosedLoopResults(control_t, tuple(_labels(plist)), rec.cgm, rec.plasma, rec.basal, rec.bolus,
                                   rec.long_acting, np.array(carbs, dtype=float), clips, msgs, tuple(therapies), seed,
                                   getattr(controller, "name", type(controller).__name__), cgm.name, y)

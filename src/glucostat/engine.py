@@ -272,25 +272,42 @@ def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[f
 
 
 def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> PackedScenarios:
-    """Compile and pack one scenario per patient (a scenario object may repeat)."""
-    return pack_compiled(compile_scenarios(scenarios, body_weights_kg))
+    """Compile and pack one scenario per patient (a scenario object may repeat): each distinct
+    (scenario, body weight) is compiled and packed once (an already compiled scenario is taken as it is)."""
+    bws = np.asarray(body_weights_kg, dtype=float)
+    first, which = _groups(scenarios, bws)
+    comps = [scenarios[i] if isinstance(scenarios[i], CompiledScenario) else scenarios[i].compile(float(bws[i]))
+             for i in first]
+    return _pack_distinct(comps, which)
+
+
+def _groups(objects: Sequence, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Group entries by object identity (and ``values``, if given): the first index of each group, in
+    first-seen order, and each entry's group. Vectorised (a batch may hold 100,000 entries)."""
+    n = len(objects)
+    ids = np.fromiter(map(id, objects), dtype=np.int64, count=n)
+    key = ids if values is None else np.stack([ids, np.asarray(values, dtype=float).view(np.int64)], axis=1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # np.unique sorts by key; restore first-seen order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return first[order], rank[np.asarray(inverse).reshape(-1)]
 
 
 def _distinct(objects: Sequence) -> tuple[list, np.ndarray]:
     """The distinct objects (by identity, in first-seen order) and each entry's index among them."""
-    where: dict[int, int] = {}
-    uniq = []
-    for o in objects:
-        if id(o) not in where:
-            where[id(o)] = len(uniq)
-            uniq.append(o)
-    return uniq, np.fromiter((where[id(o)] for o in objects), dtype=np.int64, count=len(objects))
+    first, which = _groups(objects)
+    return [objects[i] for i in first], which
 
 
 def pack_compiled(comps) -> PackedScenarios:
     """Pack already compiled scenarios (:class:`glucostat.scenario.CompiledScenario`), one per patient;
     a compiled scenario object shared by several patients is packed once."""
-    uniq, which = _distinct(comps)
+    return _pack_distinct(*_distinct(comps))
+
+
+def _pack_distinct(uniq, which) -> PackedScenarios:
+    """Pack the distinct compiled scenarios ``uniq``; entry i of the batch uses ``uniq[which[i]]``."""
     nseg = np.array([c.inputs.shape[0] for c in uniq], dtype=np.int64)
     seg0 = np.concatenate([[0], np.cumsum(nseg)])
     sparse = [c.sparse_jumps() for c in uniq]

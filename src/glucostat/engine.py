@@ -255,22 +255,6 @@ class PackedScenarios:
                                self.jump_offset, self.jump_state, self.jump_value, self.meal_reset)
 
 
-def compile_scenarios(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> list:
-    """One compiled scenario per patient (compiled once per distinct scenario and body weight; an
-    already :class:`~glucostat.scenario.CompiledScenario` is taken as it is)."""
-    cache: dict[tuple[int, float], object] = {}
-    comps = []
-    for sc, bw in zip(scenarios, body_weights_kg):
-        if isinstance(sc, CompiledScenario):
-            comps.append(sc)
-            continue
-        key = (id(sc), float(bw))
-        if key not in cache:
-            cache[key] = sc.compile(float(bw))
-        comps.append(cache[key])
-    return comps
-
-
 def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> PackedScenarios:
     """Compile and pack one scenario per patient (a scenario object may repeat): each distinct
     (scenario, body weight) is compiled and packed once (an already compiled scenario is taken as it is)."""
@@ -447,6 +431,6 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
 
 
 __all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack",
-           "pack_compiled", "compile_scenarios", "prepare",
+           "pack_compiled", "prepare",
            "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .errors import InvalidInputError
+
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
 _W0 = np.uint64(0x9E3779B9)
@@ -91,10 +93,10 @@ def standard_normals(seed: int, indices, n: int, stream: int = STREAM_CGM_NOISE)
     """
     seed = int(seed)
     if not 0 <= seed < 2**64:
-        raise ValueError(f"seed {seed} is outside [0, 2**64)")
+        raise InvalidInputError("seed", seed, "an integer in [0, 2**64) (see stream_key for other seeds)")
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     if idx.size and idx.min() < 0:
-        raise ValueError("patient indices must be non-negative")
+        raise InvalidInputError("indices", int(idx.min()), "non-negative patient indices")
     return _normals(np.uint64(seed), np.uint64(stream), idx, int(n))
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from .common import power
+
 
 @njit(cache=True)
 def secretion_target(g, basal, threshold, half_deficit, hill, max_rise, response):
@@ -27,8 +29,8 @@ def secretion_target(g, basal, threshold, half_deficit, hill, max_rise, response
     d = threshold - g
     if d <= 0.0 or response <= 0.0:
         return basal
-    dn = d ** hill
-    return basal + response * max_rise * dn / (dn + half_deficit ** hill)
+    dn = power(d, hill)
+    return basal + response * max_rise * dn / (dn + power(half_deficit, hill))
 
 
 @njit(cache=True)

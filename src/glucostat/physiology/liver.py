@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .common import hill
+
 
 @njit(cache=True)
 def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zero):
@@ -163,26 +165,6 @@ def pharmacological_glucagon_output(h, hb, f2, gmax, occupancy):
 
 # --------------------------------------------------------------------------- glycogen and GNG
 @njit(cache=True)
-def _hill(x, k, n):
-    """``x^n / (x^n + k^n)`` (0 for x <= 0); integer n in 1-4 by multiplication instead of pow()."""
-    if x <= 0.0:
-        return 0.0
-    q = k / x
-    if n == 2.0:
-        r = q * q
-    elif n == 4.0:
-        q2 = q * q
-        r = q2 * q2
-    elif n == 1.0:
-        r = q
-    elif n == 3.0:
-        r = q * q * q
-    else:
-        r = q ** n
-    return 1.0 / (1.0 + r)
-
-
-@njit(cache=True)
 def fasting_adaptation_target(glycogen, k_fast):
     """Target of the slow fasting adaptation Z [-]: ``K^4/(K^4 + Gly^4)``.
 
@@ -190,7 +172,7 @@ def fasting_adaptation_target(glycogen, k_fast):
     runs low the body shifts to fat and ketone fuel over about a day: gluconeogenesis rises,
     the brain takes part of its energy from ketones and muscle becomes insulin resistant.
     """
-    return 1.0 - _hill(glycogen, k_fast, 4.0)
+    return 1.0 - hill(glycogen, k_fast, 4.0)
 
 
 @njit(cache=True)
@@ -220,8 +202,8 @@ def hepatic_glucose_fluxes(demand, gng_capacity, glycogen, glycogen_basal, k_mob
     Returns (output, gluconeogenesis, glycogenolysis, glycogen synthesis, hepatic glycolysis),
     all [mg/kg/min].
     """
-    phi = _hill(glycogen, k_mobilise, n_mobilise) / _hill(glycogen_basal, k_mobilise, n_mobilise)
-    psi = 1.0 - _hill(glycogen, k_synthesis, 4.0)
+    phi = hill(glycogen, k_mobilise, n_mobilise) / hill(glycogen_basal, k_mobilise, n_mobilise)
+    psi = 1.0 - hill(glycogen, k_synthesis, 4.0)
     if demand >= gng_capacity:
         gng = gng_capacity
         glycogenolysis = (demand - gng_capacity) * phi

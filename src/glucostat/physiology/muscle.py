@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from .common import power
+
 
 @njit(cache=True)
 def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx, basal_insulin=0.0, ec50=1e9, hill=2.0, span=0.0,
@@ -38,9 +40,11 @@ def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx, basal_insulin=0.0, 
     if ec50 < 1e9:
         if x >= 0.0:
             r = x + basal_insulin
-            e = ec50 ** hill
-            s_r = r ** hill / (r ** hill + e)
-            s_b = basal_insulin ** hill / (basal_insulin ** hill + e)
+            e = power(ec50, hill)
+            r_n = power(r, hill)
+            b_n = power(basal_insulin, hill)
+            s_r = r_n / (r_n + e)
+            s_b = b_n / (b_n + e)
             vm = vm0 + vmx * span * (s_r - s_b)
         else:
             vm = vm0 * (1.0 + basal_share * x / basal_insulin) if basal_insulin > 0.0 else vm0

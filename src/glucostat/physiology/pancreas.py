@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .common import power
+
 
 @njit(cache=True)
 def portal_secretion(y, dg_dt, k, sb, first_phase_only_rising):
@@ -74,7 +76,7 @@ def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_h
     """
     d = h - g
     if below_half < 1e9 and d > 0.0:
-        target = -sb * (1.0 - 1.0 / (1.0 + (d / below_half) ** below_hill))
+        target = -sb * (1.0 - 1.0 / (1.0 + power(d / below_half, below_hill)))
         return -alpha * (y - target)
     target = beta * (g - h)
     if floor_enabled > 0.5 and target < -sb:
@@ -183,8 +185,8 @@ def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insuli
     x = g - gb
     me = 1.0
     if x > 0.0 and excess_max > 0.0:
-        xn = x ** excess_hill
-        me = 1.0 - excess_max * xn / (xn + excess_half ** excess_hill)
+        xn = power(x, excess_hill)
+        me = 1.0 - excess_max * xn / (xn + power(excess_half, excess_hill))
     s = n * hb * mg * mi * me
     if s < 0.0:
         return 0.0

@@ -3,7 +3,9 @@
 Each patient has its own parameters and its own compiled scenario (breakpoints,
 piecewise-constant inputs, impulses, meal resets; :meth:`glucostat.Scenario.compile`).
 The scenarios are packed into flat (ragged) arrays, and a ``numba.prange`` loop
-over patients integrates them on all cores with the GIL released. Within a
+over patients integrates them on all cores with the GIL released (open loop: type 1
+patients in the lean SIMD kernel, :mod:`glucostat.lean`, everyone else in full-model
+SIMD lanes, :func:`integrate_full`). The fixed-step path: within a
 patient, the classical 4th-order Runge-Kutta method (Hairer, Norsett & Wanner,
 *Solving ODEs I*, Sec. II.1, Table 1.2) takes fixed steps of at most
 ``step_min``, shortened to land exactly on every breakpoint, so inputs are
@@ -32,7 +34,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit, prange
 
-from . import lean
+from . import lanes, lean
 from .errors import InvalidInputError
 from .model import N_INPUTS, N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
 from .patients import Patient, resolve
@@ -309,6 +311,37 @@ def _pack_distinct(uniq, which) -> PackedScenarios:
     )
 
 
+def integrate_full(y0, params, packed: PackedScenarios, t_out, rtol: float, glucose_col: int, keep_outputs: bool):
+    """The full model for every patient of a packed batch, adaptive Dormand-Prince at tolerance ``rtol``:
+    patients sharing breakpoints in SIMD lanes (:mod:`glucostat.lanes`), the few left over (a group's
+    last, :data:`glucostat.lanes.MIN_LANES_USED`) one by one (:func:`integrate_batch_adaptive`).
+
+    Returns glucose (N, n_out), outputs (N, n_out, N_OUTPUTS) or None, status (N,).
+    """
+    n = y0.shape[0]
+    t_out = np.asarray(t_out, dtype=float)
+    block_pat, block_record, rest = lanes.pack_blocks(packed, np.arange(n), params)
+    if block_pat.shape[0]:
+        glucose, outputs, status, _ = lanes.integrate_blocks(
+            y0, params, packed.segments, packed.breakpoints, packed.inputs, *packed.jump_arrays, packed.meal_reset,
+            t_out, float(rtol), ADAPTIVE_H_MAX_MIN, ADAPTIVE_MAX_STEPS, int(glucose_col), bool(keep_outputs),
+            block_pat, block_record)
+    else:
+        glucose = np.full((n, t_out.size), np.nan)
+        outputs = np.full((n, t_out.size, N_OUTPUTS), np.nan) if keep_outputs else None
+        status = np.zeros(n, dtype=np.int64)
+    if rest.size:
+        sub = packed.subset(rest)
+        g, o, st = integrate_batch_adaptive(y0[rest], params[rest], sub.segments, sub.breakpoints, sub.inputs,
+                                            *sub.jump_arrays, sub.meal_reset, t_out, float(rtol), int(glucose_col),
+                                            bool(keep_outputs))
+        glucose[rest] = g
+        status[rest] = st
+        if keep_outputs:
+            outputs[rest] = o
+    return glucose, (outputs if keep_outputs else None), status
+
+
 def check_rtol(rtol: float | None) -> float:
     """The step tolerance to use: ``rtol``, or :data:`glucostat.lean.DEFAULT_RTOL` if None; bad values refused."""
     rtol = lean.DEFAULT_RTOL if rtol is None else rtol
@@ -368,7 +401,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
 
     ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
     (type 1 patients) with the lean SIMD kernel (implicit-explicit ARK4(3) steps) and the rest
-    with the full model (adaptive Dormand-Prince), both at tolerance ``rtol`` (default
+    with the full model (adaptive Dormand-Prince, patients sharing breakpoints in SIMD lanes:
+    :func:`integrate_full`), both at tolerance ``rtol`` (default
     :data:`glucostat.lean.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
     ``"rk4"`` the full model with fixed RK4 steps of at most ``step_min`` (the engine's
     stepping for closed loops and Gymnasium environments). ``keep_outputs=True`` (every
@@ -420,9 +454,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
                                              sub.inputs, *sub.jump_arrays, sub.meal_reset, t_out, steps[full_idx],
                                              int(cols[signal]), bool(keep_outputs))
         else:
-            g, outputs, st = integrate_batch_adaptive(y0[full_idx], params[full_idx], sub.segments,
-                                                      sub.breakpoints, sub.inputs, *sub.jump_arrays, sub.meal_reset,
-                                                      t_out, float(rtol), int(cols[signal]), bool(keep_outputs))
+            g, outputs, st = integrate_full(y0[full_idx], params[full_idx], sub, t_out, rtol, int(cols[signal]),
+                                            keep_outputs)
         glucose[full_idx] = g
         status[full_idx] = st
     from .simulation import _labels
@@ -430,7 +463,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     return BatchResults(t_out, tuple(_labels(plist)), glucose, outputs if keep_outputs else None, status)
 
 
-__all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "advance_batch", "advance_patient", "pack",
+__all__ = ["simulate_batch", "integrate_batch", "integrate_batch_adaptive", "integrate_full", "advance_batch", "advance_patient", "pack",
            "pack_compiled", "prepare",
            "patient_step_min", "fastest_rate", "BatchResults", "estimate_bytes",
            "DEFAULT_STEP_MIN"]

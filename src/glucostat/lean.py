@@ -18,7 +18,7 @@ Layout and vectorisation (docs/architecture.md, 'Population engine'): patients
 are packed in blocks of :data:`LANES` lanes; each state and parameter is a row of
 ``LANES`` contiguous values, so every line of the right-hand side is one SIMD
 instruction over the block (numba/LLVM vectorise the lane loop; no branches, no
-calls: the gastric-emptying tanh uses :func:`_exp_neg`, a branch-free
+calls: the gastric-emptying tanh uses :func:`glucostat.physiology.common.exp_neg`, a branch-free
 exponential accurate to ~1e-14).
 
 Time stepping: a block moves in lockstep with the additive (IMEX) Runge-Kutta pair
@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from .model import N_INPUTS, N_STATES, P, S, U
+from .physiology.common import exp_neg
 from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE, STATUS_OK,
                      STATUS_STEP_TOO_SMALL)
 
@@ -199,25 +200,6 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
 
 # --------------------------------------------------------------------------- right-hand side
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
-def _exp_neg(z):
-    """``exp(-z)`` for 0 <= z <= 38 without branches or calls (vectorisable).
-
-    ``exp(-z) = exp(-z/64)^64``: a degree-12 Taylor polynomial on [-0.6, 0] (truncation
-    < 1e-16 relative), then six squarings (relative error x 64, ~1e-14).
-    """
-    x = -z * (1.0 / 64.0)
-    e = 1.0 + x * (1.0 + x * (1.0 / 2.0 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (
-        1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0 + x * (1.0 / 362880.0 + x * (
-            1.0 / 3628800.0 + x * (1.0 / 39916800.0 + x * (1.0 / 479001600.0))))))))))))
-    e = e * e
-    e = e * e
-    e = e * e
-    e = e * e
-    e = e * e
-    return e * e
-
-
-@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
 def rhs_block(y, u, p, meal, dy):
     """Lean right-hand side of one block, in place (flat rows of ``LANES`` values).
 
@@ -234,8 +216,8 @@ def rhs_block(y, u, p, meal, dy):
         qs = q1 + q2
         x1 = meal[0 * W + l] * (qs - meal[2 * W + l])
         x2 = meal[1 * W + l] * (qs - meal[3 * W + l])
-        e1 = _exp_neg(2.0 * min(abs(x1), 19.0))
-        e2 = _exp_neg(2.0 * min(abs(x2), 19.0))
+        e1 = exp_neg(2.0 * min(abs(x1), 19.0))
+        e2 = exp_neg(2.0 * min(abs(x2), 19.0))
         s1 = 1.0 if x1 >= 0.0 else -1.0
         s2 = 1.0 if x2 >= 0.0 else -1.0
         # tanh|x| = (1 - e)/(1 + e), e = exp(-2|x|); the difference over one division

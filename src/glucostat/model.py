@@ -470,7 +470,7 @@ NONNEGATIVE_STATES = np.array(
 )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate(t, y, u, p, dy, out):
     """Right-hand side ``dy = f(t, y, u, p)`` and outputs ``out``, in place.
 
@@ -489,320 +489,534 @@ def evaluate(t, y, u, p, dy, out):
     out : ndarray (N_OUTPUTS,)
         Receives the organ fluxes and concentrations, layout :class:`F`.
     """
-    bw = p[P.BW]
-    vg = p[P.VG]
-    vi = p[P.VI]
+    rhs_at(t, y, u, p, dy, out, 0, 1)
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def rhs_at(t, y, u, p, dy, out, l, w):
+    """The right-hand side of :func:`evaluate` for entry ``l`` of interleaved vectors: state ``s`` of
+    patient ``l`` is ``y[s * w + l]`` (likewise ``u``, ``p``, ``dy``, ``out``).
+
+    The single source of the model's equations: :func:`evaluate` is ``w = 1``, and
+    :mod:`glucostat.lanes` calls it for ``l`` in ``range(w)`` over a block of ``w`` patients,
+    a loop LLVM turns into SIMD instructions (no calls and no loops inside; branches become
+    selects).
+    """
+    bw = p[P.BW * w + l]
+    vg = p[P.VG * w + l]
+    vi = p[P.VI * w + l]
 
     # --- gut: stomach and intestine (DM2007 eq. 13)
-    q1 = y[S.stomach_solid]
-    q2 = y[S.stomach_liquid]
-    qgut = y[S.gut]
-    kempt = gut.gastric_emptying_rate(q1 + q2, y[S.meal_size], p[P.kmax], p[P.kmin], p[P.b], p[P.d])
-    ingestion = u[U.ingestion]
-    absorbed = p[P.kabs] * qgut  # [mg/min] leaving the intestine
-    ra = gut.rate_of_appearance(qgut, p[P.f], p[P.kabs], bw)
-    dy[S.stomach_solid] = -p[P.kgri] * q1 + ingestion
-    dy[S.stomach_liquid] = -kempt * q2 + p[P.kgri] * q1
-    dy[S.gut] = -absorbed + kempt * q2
-    dy[S.meal_size] = 0.0  # changed only by scenario impulses (see Scenario.compile)
+    q1 = y[S.stomach_solid * w + l]
+    q2 = y[S.stomach_liquid * w + l]
+    qgut = y[S.gut * w + l]
+    kempt = gut.gastric_emptying_rate(
+        q1 + q2, y[S.meal_size * w + l], p[P.kmax * w + l], p[P.kmin * w + l], p[P.b * w + l], p[P.d * w + l]
+    )
+    ingestion = u[U.ingestion * w + l]
+    absorbed = p[P.kabs * w + l] * qgut  # [mg/min] leaving the intestine
+    ra = gut.rate_of_appearance(qgut, p[P.f * w + l], p[P.kabs * w + l], bw)
+    dy[S.stomach_solid * w + l] = -p[P.kgri * w + l] * q1 + ingestion
+    dy[S.stomach_liquid * w + l] = -kempt * q2 + p[P.kgri * w + l] * q1
+    dy[S.gut * w + l] = -absorbed + kempt * q2
+    dy[S.meal_size * w + l] = 0.0  # changed only by scenario impulses (see Scenario.compile)
 
     # --- concentrations
-    gp = y[S.plasma_glucose]
-    gt = y[S.tissue_glucose]
-    ip = y[S.plasma_insulin]
-    il = y[S.liver_insulin]
+    gp = y[S.plasma_glucose * w + l]
+    gt = y[S.tissue_glucose * w + l]
+    ip = y[S.plasma_insulin * w + l]
+    il = y[S.liver_insulin * w + l]
     g = gp / vg
     insulin = ip / vi
 
     # --- liver: regulated glucose output (DM2007 eqs. 10-11) x glucagon action (Sorensen 1985)
-    h = y[S.plasma_glucagon]
-    m_glucagon, f2_target = liver.glucagon_action(h, p[P.Hb], y[S.glucagon_fading])
-    dy[S.glucagon_fading] = (f2_target - y[S.glucagon_fading]) / p[P.glucagon_fading_time]
-    m_glucagon = 1.0 + p[P.glucagon_action] * (m_glucagon - 1.0)
-    if p[P.hepatic_insulin_max_suppression] < 1e9:
+    h = y[S.plasma_glucagon * w + l]
+    m_glucagon, f2_target = liver.glucagon_action(h, p[P.Hb * w + l], y[S.glucagon_fading * w + l])
+    dy[S.glucagon_fading * w + l] = (f2_target - y[S.glucagon_fading * w + l]) / p[P.glucagon_fading_time * w + l]
+    m_glucagon = 1.0 + p[P.glucagon_action * w + l] * (m_glucagon - 1.0)
+    if p[P.hepatic_insulin_max_suppression * w + l] < 1e9:
         # glucostat: glucagon scales the output at basal insulin, insulin subtracts a saturating suppression
-        ipob = p[P.Sb] / p[P.gamma] if p[P.gamma] > 0.0 else 0.0
-        demand = liver.endogenous_glucose_production(gp, p[P.Ib], ipob, p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4],
-                                                     p[P.egp_nonnegative])
+        ipob = p[P.Sb * w + l] / p[P.gamma * w + l] if p[P.gamma * w + l] > 0.0 else 0.0
+        demand = liver.endogenous_glucose_production(
+            gp,
+            p[P.Ib * w + l],
+            ipob,
+            p[P.kp1 * w + l],
+            p[P.kp2 * w + l],
+            p[P.kp3 * w + l],
+            p[P.kp4 * w + l],
+            p[P.egp_nonnegative * w + l],
+        )
         demand = demand * m_glucagon - liver.insulin_suppression(
-            y[S.insulin_signal_liver], y[S.portal_insulin], p[P.Ib], ipob, p[P.kp3], p[P.kp4],
-            p[P.hepatic_insulin_max_suppression])
-        if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
+            y[S.insulin_signal_liver * w + l],
+            y[S.portal_insulin * w + l],
+            p[P.Ib * w + l],
+            ipob,
+            p[P.kp3 * w + l],
+            p[P.kp4 * w + l],
+            p[P.hepatic_insulin_max_suppression * w + l],
+        )
+        if demand < 0.0 and p[P.egp_nonnegative * w + l] > 0.5:
             demand = 0.0
     else:
-        demand = liver.endogenous_glucose_production(
-            gp, y[S.insulin_signal_liver], y[S.portal_insulin],
-            p[P.kp1], p[P.kp2], p[P.kp3], p[P.kp4], p[P.egp_nonnegative],
-        ) * m_glucagon
+        demand = (
+            liver.endogenous_glucose_production(
+                gp,
+                y[S.insulin_signal_liver * w + l],
+                y[S.portal_insulin * w + l],
+                p[P.kp1 * w + l],
+                p[P.kp2 * w + l],
+                p[P.kp3 * w + l],
+                p[P.kp4 * w + l],
+                p[P.egp_nonnegative * w + l],
+            )
+            * m_glucagon
+        )
     # pharmacological glucagon (rescue doses) adds output beyond Sorensen's saturation (glucostat design)
-    glucagon_occupancy = liver.pharmacological_glucagon_occupancy(h, p[P.Hb], p[P.glucagon_pharmacological_ec50])
-    demand += p[P.glucagon_action] * liver.pharmacological_glucagon_output(
-        h, p[P.Hb], y[S.glucagon_fading], p[P.glucagon_pharmacological_max], glucagon_occupancy)
+    glucagon_occupancy = liver.pharmacological_glucagon_occupancy(
+        h, p[P.Hb * w + l], p[P.glucagon_pharmacological_ec50 * w + l]
+    )
+    demand += p[P.glucagon_action * w + l] * liver.pharmacological_glucagon_output(
+        h, p[P.Hb * w + l], y[S.glucagon_fading * w + l], p[P.glucagon_pharmacological_max * w + l], glucagon_occupancy
+    )
     # --- exercise (Roy & Parker 2007 eqs. 5-11; glucostat coupling, physiology/exercise.py)
-    u3 = u[U.exercise]
-    pvo2 = y[S.exercise_vo2]
-    dy[S.exercise_vo2] = exercise.first_order(pvo2, u3, p[P.exercise_vo2_rate], p[P.exercise_vo2_rate])
-    dy[S.exercise_hepatic_output] = exercise.first_order(y[S.exercise_hepatic_output], pvo2, p[P.exercise_a1],
-                                                         p[P.exercise_a2])
-    dy[S.exercise_uptake] = exercise.first_order(y[S.exercise_uptake], pvo2, p[P.exercise_a3], p[P.exercise_a4])
-    dy[S.exercise_insulin_removal] = exercise.first_order(y[S.exercise_insulin_removal], pvo2, p[P.exercise_a5],
-                                                          p[P.exercise_a6])
-    dy[S.exercise_work] = u3
-    dy[S.exercise_glycogen_depletion] = exercise.glycogen_depletion_derivative(
-        y[S.exercise_glycogen_depletion], u3, y[S.exercise_work], p[P.exercise_ath_a], p[P.exercise_ath_b],
-        p[P.exercise_glycogen_rate], p[P.exercise_glycogen_recovery])
-    z_ex = y[S.exercise_sensitivity]
-    dy[S.exercise_sensitivity] = exercise.sensitivity_derivative(z_ex, pvo2, p[P.exercise_sensitivity_rise],
-                                                                 p[P.exercise_sensitivity_decay])
+    u3 = u[U.exercise * w + l]
+    pvo2 = y[S.exercise_vo2 * w + l]
+    dy[S.exercise_vo2 * w + l] = exercise.first_order(
+        pvo2, u3, p[P.exercise_vo2_rate * w + l], p[P.exercise_vo2_rate * w + l]
+    )
+    dy[S.exercise_hepatic_output * w + l] = exercise.first_order(
+        y[S.exercise_hepatic_output * w + l], pvo2, p[P.exercise_a1 * w + l], p[P.exercise_a2 * w + l]
+    )
+    dy[S.exercise_uptake * w + l] = exercise.first_order(
+        y[S.exercise_uptake * w + l], pvo2, p[P.exercise_a3 * w + l], p[P.exercise_a4 * w + l]
+    )
+    dy[S.exercise_insulin_removal * w + l] = exercise.first_order(
+        y[S.exercise_insulin_removal * w + l], pvo2, p[P.exercise_a5 * w + l], p[P.exercise_a6 * w + l]
+    )
+    dy[S.exercise_work * w + l] = u3
+    dy[S.exercise_glycogen_depletion * w + l] = exercise.glycogen_depletion_derivative(
+        y[S.exercise_glycogen_depletion * w + l],
+        u3,
+        y[S.exercise_work * w + l],
+        p[P.exercise_ath_a * w + l],
+        p[P.exercise_ath_b * w + l],
+        p[P.exercise_glycogen_rate * w + l],
+        p[P.exercise_glycogen_recovery * w + l],
+    )
+    z_ex = y[S.exercise_sensitivity * w + l]
+    dy[S.exercise_sensitivity * w + l] = exercise.sensitivity_derivative(
+        z_ex, pvo2, p[P.exercise_sensitivity_rise * w + l], p[P.exercise_sensitivity_decay * w + l]
+    )
     # the share of the exercise liver output that the fall of portal insulin brings about is missing without
     # beta cells (Gprod and its glycogen-depletion limit Ggly alike)
-    exercise_output = y[S.exercise_hepatic_output] - y[S.exercise_glycogen_depletion]
-    if p[P.Sb] <= 0.0:
-        exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output]
+    exercise_output = y[S.exercise_hepatic_output * w + l] - y[S.exercise_glycogen_depletion * w + l]
+    if p[P.Sb * w + l] <= 0.0:
+        exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output * w + l]
     demand += exercise_output
     # --- adrenal medulla: adrenaline in hypoglycaemia (glucostat design, physiology/adrenal.py)
-    e_target = adrenal.secretion_target(g, p[P.adrenaline_basal], p[P.adrenaline_threshold],
-                                        p[P.adrenaline_half_deficit], p[P.adrenaline_hill],
-                                        p[P.adrenaline_max_rise], p[P.adrenaline_response])
-    dy[S.adrenaline] = adrenal.derivative(y[S.adrenaline], e_target, p[P.adrenaline_time_constant])
-    e_excess = adrenal.excess(y[S.adrenaline], p[P.adrenaline_basal])
-    demand += adrenal.hepatic_output_rise(e_excess, p[P.adrenaline_egp_max], p[P.adrenaline_egp_half])
-    if demand < 0.0 and p[P.egp_nonnegative] > 0.5:
+    e_target = adrenal.secretion_target(
+        g,
+        p[P.adrenaline_basal * w + l],
+        p[P.adrenaline_threshold * w + l],
+        p[P.adrenaline_half_deficit * w + l],
+        p[P.adrenaline_hill * w + l],
+        p[P.adrenaline_max_rise * w + l],
+        p[P.adrenaline_response * w + l],
+    )
+    dy[S.adrenaline * w + l] = adrenal.derivative(
+        y[S.adrenaline * w + l], e_target, p[P.adrenaline_time_constant * w + l]
+    )
+    e_excess = adrenal.excess(y[S.adrenaline * w + l], p[P.adrenaline_basal * w + l])
+    demand += adrenal.hepatic_output_rise(e_excess, p[P.adrenaline_egp_max * w + l], p[P.adrenaline_egp_half * w + l])
+    if demand < 0.0 and p[P.egp_nonnegative * w + l] > 0.5:
         demand = 0.0
     # --- liver: glycogen store, gluconeogenesis, slow fasting adaptation (glucostat design)
-    glycogen = y[S.liver_glycogen]
-    z_basal = liver.fasting_adaptation_target(p[P.Glyb], p[P.fasting_glycogen_half])
-    dy[S.fasting_adaptation] = (liver.fasting_adaptation_target(glycogen, p[P.fasting_glycogen_half])
-                                - y[S.fasting_adaptation]) / p[P.fasting_adaptation_time]
-    fasting = p[P.glycogen_model] * (y[S.fasting_adaptation] - z_basal) / (1.0 - z_basal)
-    gng_capacity = (p[P.gng_fraction_basal] * p[P.EGPb] * (1.0 + p[P.gng_fasting_gain] * fasting)
-                    * (1.0 + p[P.glycogen_model] * p[P.gng_glucagon_gain] * (h / p[P.Hb] - 1.0)))
+    glycogen = y[S.liver_glycogen * w + l]
+    z_basal = liver.fasting_adaptation_target(p[P.Glyb * w + l], p[P.fasting_glycogen_half * w + l])
+    dy[S.fasting_adaptation * w + l] = (
+        liver.fasting_adaptation_target(glycogen, p[P.fasting_glycogen_half * w + l]) - y[S.fasting_adaptation * w + l]
+    ) / p[P.fasting_adaptation_time * w + l]
+    fasting = p[P.glycogen_model * w + l] * (y[S.fasting_adaptation * w + l] - z_basal) / (1.0 - z_basal)
+    gng_capacity = (
+        p[P.gng_fraction_basal * w + l]
+        * p[P.EGPb * w + l]
+        * (1.0 + p[P.gng_fasting_gain * w + l] * fasting)
+        * (1.0 + p[P.glycogen_model * w + l] * p[P.gng_glucagon_gain * w + l] * (h / p[P.Hb * w + l] - 1.0))
+    )
     if gng_capacity < 0.0:
         gng_capacity = 0.0
     # --- metformin: oral PK (Graham 2011) and inhibition of gluconeogenesis (glucostat design, physiology/drugs.py)
-    met_absorbed = drugs.oral_absorption(y[S.metformin_gut], p[P.metformin_ka])
-    dy[S.metformin_gut] = -met_absorbed
-    dy[S.metformin_central] = drugs.one_compartment_derivative(y[S.metformin_central], met_absorbed, p[P.metformin_F],
-                                                               p[P.metformin_CL], p[P.metformin_V])
-    c_met_liver = drugs.metformin_liver_concentration(y[S.metformin_central], met_absorbed, p[P.metformin_F],
-                                                      p[P.metformin_V], p[P.metformin_hepatic_flow], bw)
-    dy[S.metformin_effect] = drugs.effect_site_derivative(y[S.metformin_effect], c_met_liver,
-                                                          p[P.metformin_effect_half_life])
-    e_met = drugs.emax(y[S.metformin_effect], p[P.metformin_Emax], p[P.metformin_EC50])
-    demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation])
-    gng_capacity *= 1.0 - e_met * (1.0 - p[P.hepatic_autoregulation])
+    met_absorbed = drugs.oral_absorption(y[S.metformin_gut * w + l], p[P.metformin_ka * w + l])
+    dy[S.metformin_gut * w + l] = -met_absorbed
+    dy[S.metformin_central * w + l] = drugs.one_compartment_derivative(
+        y[S.metformin_central * w + l],
+        met_absorbed,
+        p[P.metformin_F * w + l],
+        p[P.metformin_CL * w + l],
+        p[P.metformin_V * w + l],
+    )
+    c_met_liver = drugs.metformin_liver_concentration(
+        y[S.metformin_central * w + l],
+        met_absorbed,
+        p[P.metformin_F * w + l],
+        p[P.metformin_V * w + l],
+        p[P.metformin_hepatic_flow * w + l],
+        bw,
+    )
+    dy[S.metformin_effect * w + l] = drugs.effect_site_derivative(
+        y[S.metformin_effect * w + l], c_met_liver, p[P.metformin_effect_half_life * w + l]
+    )
+    e_met = drugs.emax(y[S.metformin_effect * w + l], p[P.metformin_Emax * w + l], p[P.metformin_EC50 * w + l])
+    demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation * w + l])
+    gng_capacity *= 1.0 - e_met * (1.0 - p[P.hepatic_autoregulation * w + l])
     # --- brain, muscle/fat (DM2007 eqs. 14-18); before the liver's split, which takes its share of Uid
-    uii = brain.insulin_independent_utilisation(p[P.Fcns]) * brain.ketone_sparing(fasting, p[P.brain_fasting_sparing])
-    x = y[S.remote_insulin]
-    sensitisation = 1.0 + p[P.exercise_sensitivity_gain] * z_ex
-    uid = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(gt, x, p[P.Vm0], p[P.Vmx] * sensitisation,
-                                                                     p[P.Km0], p[P.Kmx], p[P.Ib],
-                                                                     p[P.insulin_uptake_ec50], p[P.insulin_uptake_hill],
-                                                                     p[P.insulin_uptake_span],
-                                                                     p[P.insulin_uptake_basal_share])
-           * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance])
-           * adrenal.uptake_multiplier(e_excess, p[P.adrenaline_uptake_max_reduction], p[P.adrenaline_uptake_half]))
+    uii = brain.insulin_independent_utilisation(p[P.Fcns * w + l]) * brain.ketone_sparing(
+        fasting, p[P.brain_fasting_sparing * w + l]
+    )
+    x = y[S.remote_insulin * w + l]
+    sensitisation = 1.0 + p[P.exercise_sensitivity_gain * w + l] * z_ex
+    uid = (
+        p[P.uid_fraction * w + l]
+        * muscle.insulin_dependent_utilisation(
+            gt,
+            x,
+            p[P.Vm0 * w + l],
+            p[P.Vmx * w + l] * sensitisation,
+            p[P.Km0 * w + l],
+            p[P.Kmx * w + l],
+            p[P.Ib * w + l],
+            p[P.insulin_uptake_ec50 * w + l],
+            p[P.insulin_uptake_hill * w + l],
+            p[P.insulin_uptake_span * w + l],
+            p[P.insulin_uptake_basal_share * w + l],
+        )
+        * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance * w + l])
+        * adrenal.uptake_multiplier(
+            e_excess, p[P.adrenaline_uptake_max_reduction * w + l], p[P.adrenaline_uptake_half * w + l]
+        )
+    )
     # the liver's share of insulin-stimulated disposal (hepatic glycogen synthesis; glucostat design)
     hepatic_plasma_uptake = 0.0
-    if p[P.hepatic_uptake_share] > 0.0:
-        uid_unstimulated = (p[P.uid_fraction] * muscle.insulin_dependent_utilisation(
-            gt, 0.0, p[P.Vm0], p[P.Vmx], p[P.Km0], p[P.Kmx])
-            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance]))
-        hepatic_plasma_uptake = liver.plasma_glucose_uptake(uid, uid_unstimulated, p[P.hepatic_uptake_share])
+    if p[P.hepatic_uptake_share * w + l] > 0.0:
+        uid_unstimulated = (
+            p[P.uid_fraction * w + l]
+            * muscle.insulin_dependent_utilisation(
+                gt, 0.0, p[P.Vm0 * w + l], p[P.Vmx * w + l], p[P.Km0 * w + l], p[P.Kmx * w + l]
+            )
+            * muscle.fasting_insulin_resistance(fasting, p[P.muscle_fasting_resistance * w + l])
+        )
+        hepatic_plasma_uptake = liver.plasma_glucose_uptake(uid, uid_unstimulated, p[P.hepatic_uptake_share * w + l])
     retention = absorbed / bw - ra  # first-pass splanchnic glucose uptake [mg/kg/min]
     egp, gng, glycogenolysis, glycogen_synthesis, hepatic_glycolysis = liver.hepatic_glucose_fluxes(
-        demand, gng_capacity, glycogen, p[P.Glyb], p[P.glycogen_mobilisation_half],
-        p[P.glycogen_mobilisation_hill], p[P.glycogen_synthesis_half], retention + hepatic_plasma_uptake,
-        p[P.glycogen_model],
+        demand,
+        gng_capacity,
+        glycogen,
+        p[P.Glyb * w + l],
+        p[P.glycogen_mobilisation_half * w + l],
+        p[P.glycogen_mobilisation_hill * w + l],
+        p[P.glycogen_synthesis_half * w + l],
+        retention + hepatic_plasma_uptake,
+        p[P.glycogen_model * w + l],
     )
-    dy[S.liver_glycogen] = glycogen_synthesis - glycogenolysis
-    di1, did = liver.delayed_insulin_derivatives(y[S.insulin_signal_1], y[S.insulin_signal_liver], insulin, p[P.ki])
-    dy[S.insulin_signal_1] = di1
-    dy[S.insulin_signal_liver] = did
+    dy[S.liver_glycogen * w + l] = glycogen_synthesis - glycogenolysis
+    di1, did = liver.delayed_insulin_derivatives(
+        y[S.insulin_signal_1 * w + l], y[S.insulin_signal_liver * w + l], insulin, p[P.ki * w + l]
+    )
+    dy[S.insulin_signal_1 * w + l] = di1
+    dy[S.insulin_signal_liver * w + l] = did
 
     # --- exercise uptake, kidney (DM2007 eq. 27)
     # exercise uptake (Roy & Parker 2007 Gup) from plasma, in proportion to glucose over basal (mass action)
-    gup = y[S.exercise_uptake] * g / p[P.Gb]
+    gup = y[S.exercise_uptake * w + l] * g / p[P.Gb * w + l]
     if gup < 0.0:
         gup = 0.0
-    dy[S.remote_insulin] = muscle.remote_insulin_derivative(x, insulin, p[P.Ib], p[P.p2U])
-    renal = kidney.urinary_glucose(gp, vg, bw, p[P.ke1], p[P.ke2], p[P.renal_excretion_enabled],
-                                   p[P.renal_model], p[P.GFR], p[P.TmG], p[P.renal_splay])
+    dy[S.remote_insulin * w + l] = muscle.remote_insulin_derivative(x, insulin, p[P.Ib * w + l], p[P.p2U * w + l])
+    renal = kidney.urinary_glucose(
+        gp,
+        vg,
+        bw,
+        p[P.ke1 * w + l],
+        p[P.ke2 * w + l],
+        p[P.renal_excretion_enabled * w + l],
+        p[P.renal_model * w + l],
+        p[P.GFR * w + l],
+        p[P.TmG * w + l],
+        p[P.renal_splay * w + l],
+    )
 
     # --- blood glucose (DM2007 eq. 1)
-    iv_g = u[U.iv_glucose]
-    dgp, dgt = plasma.glucose_derivatives(gp, gt, egp, ra, uii, renal, uid, iv_g, p[P.k1], p[P.k2])
+    iv_g = u[U.iv_glucose * w + l]
+    dgp, dgt = plasma.glucose_derivatives(gp, gt, egp, ra, uii, renal, uid, iv_g, p[P.k1 * w + l], p[P.k2 * w + l])
     dgp -= gup
-    dy[S.plasma_glucose] = dgp
-    dy[S.tissue_glucose] = dgt
+    dy[S.plasma_glucose * w + l] = dgp
+    dy[S.tissue_glucose * w + l] = dgt
     dg_dt = dgp / vg
 
     # --- pancreas: beta-cell secretion into the portal vein (DM2007 Sec. II-F)
     # sulfonylureas: PK (physiology reference sec. 8.3) and beta-cell action (glucostat design, physiology/drugs.py)
-    for gut_s, body_s, ka_p, cl_p, v_p in ((S.glipizide_gut, S.glipizide_central, P.glipizide_ka, P.glipizide_CL,
-                                            P.glipizide_V),
-                                           (S.glimepiride_gut, S.glimepiride_central, P.glimepiride_ka,
-                                            P.glimepiride_CL, P.glimepiride_V),
-                                           (S.glibenclamide_gut, S.glibenclamide_central, P.glibenclamide_ka,
-                                            P.glibenclamide_CL, P.glibenclamide_V)):
-        su_absorbed = drugs.oral_absorption(y[gut_s], p[ka_p])
-        dy[gut_s] = -su_absorbed
-        dy[body_s] = drugs.one_compartment_derivative(y[body_s], su_absorbed, 1.0, p[cl_p], p[v_p])
-    c_glipizide = 1e3 * drugs.concentration_mg_per_l(y[S.glipizide_central], p[P.glipizide_V], bw)  # [ng/mL]
-    c_glimepiride = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central], p[P.glimepiride_V], bw)
-    c_glibenclamide = 1e3 * drugs.concentration_mg_per_l(y[S.glibenclamide_central], p[P.glibenclamide_V], bw)
-    su_drive = (c_glipizide / p[P.glipizide_EC50] + c_glimepiride / p[P.glimepiride_EC50]
-                + c_glibenclamide / p[P.glibenclamide_EC50])
-    dy[S.sulfonylurea_effect] = drugs.effect_site_derivative(y[S.sulfonylurea_effect], su_drive,
-                                                             p[P.sulfonylurea_effect_half_life])
-    e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect])
+    su_absorbed = drugs.oral_absorption(y[S.glipizide_gut * w + l], p[P.glipizide_ka * w + l])
+    dy[S.glipizide_gut * w + l] = -su_absorbed
+    dy[S.glipizide_central * w + l] = drugs.one_compartment_derivative(
+        y[S.glipizide_central * w + l], su_absorbed, 1.0, p[P.glipizide_CL * w + l], p[P.glipizide_V * w + l]
+    )
+    su_absorbed = drugs.oral_absorption(y[S.glimepiride_gut * w + l], p[P.glimepiride_ka * w + l])
+    dy[S.glimepiride_gut * w + l] = -su_absorbed
+    dy[S.glimepiride_central * w + l] = drugs.one_compartment_derivative(
+        y[S.glimepiride_central * w + l], su_absorbed, 1.0, p[P.glimepiride_CL * w + l], p[P.glimepiride_V * w + l]
+    )
+    su_absorbed = drugs.oral_absorption(y[S.glibenclamide_gut * w + l], p[P.glibenclamide_ka * w + l])
+    dy[S.glibenclamide_gut * w + l] = -su_absorbed
+    dy[S.glibenclamide_central * w + l] = drugs.one_compartment_derivative(
+        y[S.glibenclamide_central * w + l],
+        su_absorbed,
+        1.0,
+        p[P.glibenclamide_CL * w + l],
+        p[P.glibenclamide_V * w + l],
+    )
+    c_glipizide = 1e3 * drugs.concentration_mg_per_l(
+        y[S.glipizide_central * w + l], p[P.glipizide_V * w + l], bw
+    )  # [ng/mL]
+    c_glimepiride = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central * w + l], p[P.glimepiride_V * w + l], bw)
+    c_glibenclamide = 1e3 * drugs.concentration_mg_per_l(
+        y[S.glibenclamide_central * w + l], p[P.glibenclamide_V * w + l], bw
+    )
+    su_drive = (
+        c_glipizide / p[P.glipizide_EC50 * w + l]
+        + c_glimepiride / p[P.glimepiride_EC50 * w + l]
+        + c_glibenclamide / p[P.glibenclamide_EC50 * w + l]
+    )
+    dy[S.sulfonylurea_effect * w + l] = drugs.effect_site_derivative(
+        y[S.sulfonylurea_effect * w + l], su_drive, p[P.sulfonylurea_effect_half_life * w + l]
+    )
+    e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect * w + l])
     # gut hormones (GLP-1, GIP) potentiate glucose-stimulated secretion (incretin effect; glucostat design)
-    dy[S.incretin] = (ra - y[S.incretin]) / p[P.incretin_time]
-    incretin_gain = pancreas.incretin_gain(y[S.incretin], p[P.incretin_max], p[P.incretin_half],
-                                           p[P.incretin_reference])
-    yst = y[S.static_secretion]
-    spo = pancreas.portal_secretion(yst, pancreas.saturating_rise(dg_dt, p[P.first_phase_half_rate]),
-                                    p[P.K] * incretin_gain, p[P.Sb], p[P.first_phase_only_rising])
+    dy[S.incretin * w + l] = (ra - y[S.incretin * w + l]) / p[P.incretin_time * w + l]
+    incretin_gain = pancreas.incretin_gain(
+        y[S.incretin * w + l], p[P.incretin_max * w + l], p[P.incretin_half * w + l], p[P.incretin_reference * w + l]
+    )
+    yst = y[S.static_secretion * w + l]
+    spo = pancreas.portal_secretion(
+        yst,
+        pancreas.saturating_rise(dg_dt, p[P.first_phase_half_rate * w + l]),
+        p[P.K * w + l] * incretin_gain,
+        p[P.Sb * w + l],
+        p[P.first_phase_only_rising * w + l],
+    )
     # pharmacological glucagon stimulates the beta cell directly (glucagon stimulation test; glucostat design)
-    spo += p[P.beta] * p[P.glucagon_beta_shift] * glucagon_occupancy
-    spo *= exercise.secretion_suppression(y[S.exercise_insulin_removal], p[P.exercise_insulin_n],
-                                          p[P.exercise_insulin_reference])
+    spo += p[P.beta * w + l] * p[P.glucagon_beta_shift * w + l] * glucagon_occupancy
+    spo *= exercise.secretion_suppression(
+        y[S.exercise_insulin_removal * w + l], p[P.exercise_insulin_n * w + l], p[P.exercise_insulin_reference * w + l]
+    )
     # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
     # threshold in proportion to it (a glucose-independent drive) and raises the slope (glucostat design)
-    g_excess = g - p[P.Gb]
+    g_excess = g - p[P.Gb * w + l]
     if g_excess > 0.0:
         g_excess *= incretin_gain
-    g_beta = p[P.Gb] + g_excess + p[P.sulfonylurea_threshold_fraction] * p[P.Gb] * e_su
-    dy[S.static_secretion] = pancreas.static_secretion_derivative(
-        yst, g_beta, p[P.alpha], p[P.beta] * (1.0 + p[P.sulfonylurea_beta_gain] * e_su), p[P.Gb], p[P.Sb],
-        p[P.secretion_floor_enabled], p[P.secretion_below_basal_half], p[P.secretion_below_basal_hill]
+    g_beta = p[P.Gb * w + l] + g_excess + p[P.sulfonylurea_threshold_fraction * w + l] * p[P.Gb * w + l] * e_su
+    dy[S.static_secretion * w + l] = pancreas.static_secretion_derivative(
+        yst,
+        g_beta,
+        p[P.alpha * w + l],
+        p[P.beta * w + l] * (1.0 + p[P.sulfonylurea_beta_gain * w + l] * e_su),
+        p[P.Gb * w + l],
+        p[P.Sb * w + l],
+        p[P.secretion_floor_enabled * w + l],
+        p[P.secretion_below_basal_half * w + l],
+        p[P.secretion_below_basal_hill * w + l],
     )
-    ipo = y[S.portal_insulin]
-    dy[S.portal_insulin] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma])
-    s_liver = p[P.gamma] * ipo
+    ipo = y[S.portal_insulin * w + l]
+    dy[S.portal_insulin * w + l] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma * w + l])
+    s_liver = p[P.gamma * w + l] * ipo
     # --- pancreas: alpha cells (Sorensen 1985, intra-islet insulin signal); plasma glucagon
     # intra-islet insulin over basal; a fall below basal is permissive only (see pancreas.glucagon_secretion)
-    islet_insulin = spo / p[P.Sb] if p[P.Sb] > 0.0 else 1.0
+    islet_insulin = spo / p[P.Sb * w + l] if p[P.Sb * w + l] > 0.0 else 1.0
     if islet_insulin < 1.0:
         islet_insulin = 1.0
-    n_glucagon = 0.6931471805599453 / p[P.glucagon_half_life]
-    release = pancreas.glucagon_secretion(g, p[P.Gb], p[P.glucagon_glucose_reference], islet_insulin, p[P.Hb],
-                                          n_glucagon, p[P.glucagon_hypoglycaemia_response],
-                                          p[P.glucagon_insulin_suppression], p[P.glucagon_excess_suppression],
-                                          p[P.glucagon_excess_half], p[P.glucagon_excess_hill])
+    n_glucagon = 0.6931471805599453 / p[P.glucagon_half_life * w + l]
+    release = pancreas.glucagon_secretion(
+        g,
+        p[P.Gb * w + l],
+        p[P.glucagon_glucose_reference * w + l],
+        islet_insulin,
+        p[P.Hb * w + l],
+        n_glucagon,
+        p[P.glucagon_hypoglycaemia_response * w + l],
+        p[P.glucagon_insulin_suppression * w + l],
+        p[P.glucagon_excess_suppression * w + l],
+        p[P.glucagon_excess_half * w + l],
+        p[P.glucagon_excess_hill * w + l],
+    )
     # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
-    dy[S.glucagon_depot_sc] = -p[P.glucagon_ka_sc] * y[S.glucagon_depot_sc]
-    dy[S.glucagon_depot_im] = -p[P.glucagon_ka_im] * y[S.glucagon_depot_im]
-    dy[S.glucagon_depot_iv] = -p[P.glucagon_ka_iv] * y[S.glucagon_depot_iv]
-    injected = (drugs.glucagon_appearance(y[S.glucagon_depot_sc], p[P.glucagon_ka_sc], p[P.glucagon_F],
-                                          p[P.glucagon_mcr], p[P.glucagon_half_life], bw)
-                + drugs.glucagon_appearance(y[S.glucagon_depot_im], p[P.glucagon_ka_im], p[P.glucagon_F],
-                                            p[P.glucagon_mcr], p[P.glucagon_half_life], bw)
-                + drugs.glucagon_appearance(y[S.glucagon_depot_iv], p[P.glucagon_ka_iv], 1.0,
-                                            p[P.glucagon_mcr], p[P.glucagon_half_life], bw))
-    dy[S.plasma_glucagon] = plasma.glucagon_derivative(h, release + injected, n_glucagon)
+    dy[S.glucagon_depot_sc * w + l] = -p[P.glucagon_ka_sc * w + l] * y[S.glucagon_depot_sc * w + l]
+    dy[S.glucagon_depot_im * w + l] = -p[P.glucagon_ka_im * w + l] * y[S.glucagon_depot_im * w + l]
+    dy[S.glucagon_depot_iv * w + l] = -p[P.glucagon_ka_iv * w + l] * y[S.glucagon_depot_iv * w + l]
+    injected = (
+        drugs.glucagon_appearance(
+            y[S.glucagon_depot_sc * w + l],
+            p[P.glucagon_ka_sc * w + l],
+            p[P.glucagon_F * w + l],
+            p[P.glucagon_mcr * w + l],
+            p[P.glucagon_half_life * w + l],
+            bw,
+        )
+        + drugs.glucagon_appearance(
+            y[S.glucagon_depot_im * w + l],
+            p[P.glucagon_ka_im * w + l],
+            p[P.glucagon_F * w + l],
+            p[P.glucagon_mcr * w + l],
+            p[P.glucagon_half_life * w + l],
+            bw,
+        )
+        + drugs.glucagon_appearance(
+            y[S.glucagon_depot_iv * w + l],
+            p[P.glucagon_ka_iv * w + l],
+            1.0,
+            p[P.glucagon_mcr * w + l],
+            p[P.glucagon_half_life * w + l],
+            bw,
+        )
+    )
+    dy[S.plasma_glucagon * w + l] = plasma.glucagon_derivative(h, release + injected, n_glucagon)
     # --- C-peptide: co-secreted with insulin, not extracted by the liver (Van Cauter 1992)
-    kc1, kc2, kc3 = plasma.c_peptide_rate_constants(p[P.cp_half_life_short], p[P.cp_half_life_long],
-                                                    p[P.cp_fraction_short])
-    dc1, dc2 = plasma.c_peptide_derivatives(y[S.c_peptide], y[S.c_peptide_peripheral], spo, p[P.VCP], kc1, kc2, kc3)
-    dy[S.c_peptide] = dc1
-    dy[S.c_peptide_peripheral] = dc2
+    kc1, kc2, kc3 = plasma.c_peptide_rate_constants(
+        p[P.cp_half_life_short * w + l], p[P.cp_half_life_long * w + l], p[P.cp_fraction_short * w + l]
+    )
+    dc1, dc2 = plasma.c_peptide_derivatives(
+        y[S.c_peptide * w + l], y[S.c_peptide_peripheral * w + l], spo, p[P.VCP * w + l], kc1, kc2, kc3
+    )
+    dy[S.c_peptide * w + l] = dc1
+    dy[S.c_peptide_peripheral * w + l] = dc2
 
     # --- liver: insulin extraction; blood insulin (DM2007 eqs. 2-5)
-    he = liver.hepatic_insulin_extraction(s_liver, p[P.m5], p[P.m6])
-    m3 = liver.hepatic_insulin_clearance_rate(he, p[P.m1])
+    he = liver.hepatic_insulin_extraction(s_liver, p[P.m5 * w + l], p[P.m6 * w + l])
+    m3 = liver.hepatic_insulin_clearance_rate(he, p[P.m1 * w + l])
     # --- subcutis: SC insulin depot (UVA/Padova) and interstitial glucose
-    sc_u = u[U.sc_insulin]
-    disc1, disc2, rai = subcutis.insulin_depot(y[S.sc_insulin_1], y[S.sc_insulin_2], sc_u, p[P.kd], p[P.ka1], p[P.ka2])
-    dy[S.sc_insulin_1] = disc1
-    dy[S.sc_insulin_2] = disc2
-    dy[S.interstitial_glucose] = subcutis.interstitial_glucose_derivative(y[S.interstitial_glucose], gp, p[P.ksc])
-    k_reg = p[P.k_regular]
-    dr1, dr2, ra_reg = subcutis.insulin_depot(y[S.regular_insulin_1], y[S.regular_insulin_2], u[U.sc_regular],
-                                              0.9 * k_reg, 0.1 * k_reg, k_reg)
-    dy[S.regular_insulin_1] = dr1
-    dy[S.regular_insulin_2] = dr2
-    dg1, dg2, ra_gla = subcutis.long_acting_depot(y[S.glargine_depot], y[S.glargine_tissue], u[U.sc_glargine],
-                                                  p[P.k_glargine], p[P.k_long_transit])
-    dy[S.glargine_depot] = dg1
-    dy[S.glargine_tissue] = dg2
-    dd1, dd2, ra_deg = subcutis.long_acting_depot(y[S.degludec_depot], y[S.degludec_tissue], u[U.sc_degludec],
-                                                  p[P.k_degludec], p[P.k_degludec_transit])
-    dy[S.degludec_depot] = dd1
-    dy[S.degludec_tissue] = dd2
+    sc_u = u[U.sc_insulin * w + l]
+    disc1, disc2, rai = subcutis.insulin_depot(
+        y[S.sc_insulin_1 * w + l], y[S.sc_insulin_2 * w + l], sc_u, p[P.kd * w + l], p[P.ka1 * w + l], p[P.ka2 * w + l]
+    )
+    dy[S.sc_insulin_1 * w + l] = disc1
+    dy[S.sc_insulin_2 * w + l] = disc2
+    dy[S.interstitial_glucose * w + l] = subcutis.interstitial_glucose_derivative(
+        y[S.interstitial_glucose * w + l], gp, p[P.ksc * w + l]
+    )
+    k_reg = p[P.k_regular * w + l]
+    dr1, dr2, ra_reg = subcutis.insulin_depot(
+        y[S.regular_insulin_1 * w + l],
+        y[S.regular_insulin_2 * w + l],
+        u[U.sc_regular * w + l],
+        0.9 * k_reg,
+        0.1 * k_reg,
+        k_reg,
+    )
+    dy[S.regular_insulin_1 * w + l] = dr1
+    dy[S.regular_insulin_2 * w + l] = dr2
+    dg1, dg2, ra_gla = subcutis.long_acting_depot(
+        y[S.glargine_depot * w + l],
+        y[S.glargine_tissue * w + l],
+        u[U.sc_glargine * w + l],
+        p[P.k_glargine * w + l],
+        p[P.k_long_transit * w + l],
+    )
+    dy[S.glargine_depot * w + l] = dg1
+    dy[S.glargine_tissue * w + l] = dg2
+    dd1, dd2, ra_deg = subcutis.long_acting_depot(
+        y[S.degludec_depot * w + l],
+        y[S.degludec_tissue * w + l],
+        u[U.sc_degludec * w + l],
+        p[P.k_degludec * w + l],
+        p[P.k_degludec_transit * w + l],
+    )
+    dy[S.degludec_depot * w + l] = dd1
+    dy[S.degludec_tissue * w + l] = dd2
     rai_all = rai + ra_reg + ra_gla + ra_deg
-    sc_all = sc_u + u[U.sc_regular] + u[U.sc_glargine] + u[U.sc_degludec]
+    sc_all = sc_u + u[U.sc_regular * w + l] + u[U.sc_glargine * w + l] + u[U.sc_degludec * w + l]
 
-    iv_i = u[U.iv_insulin]
-    dil, dip = plasma.insulin_derivatives(il, ip, p[P.m1], p[P.m2], m3, p[P.m4], s_liver, iv_i + rai_all)
-    dy[S.liver_insulin] = dil
-    dy[S.plasma_insulin] = dip
+    iv_i = u[U.iv_insulin * w + l]
+    dil, dip = plasma.insulin_derivatives(
+        il, ip, p[P.m1 * w + l], p[P.m2 * w + l], m3, p[P.m4 * w + l], s_liver, iv_i + rai_all
+    )
+    dy[S.liver_insulin * w + l] = dil
+    dy[S.plasma_insulin * w + l] = dip
 
     # --- liver: IGF-1 under growth hormone (pituitary) and portal insulin
-    gh = pituitary.growth_hormone_drive(t, p[P.gh_nocturnal_share], p[P.gh_nocturnal_peak], p[P.gh_pulse_interval])
-    dy[S.gh_signal] = (gh - y[S.gh_signal]) / p[P.igf1_gh_response_time]
-    dy[S.igf1] = liver.igf1_derivative(y[S.igf1], y[S.gh_signal], p[P.liver_function], il, p[P.igf1_insulin_reference],
-                                       p[P.igf1_insulin_half], p[P.igf1_reference], p[P.igf1_half_life])
+    gh = pituitary.growth_hormone_drive(
+        t, p[P.gh_nocturnal_share * w + l], p[P.gh_nocturnal_peak * w + l], p[P.gh_pulse_interval * w + l]
+    )
+    dy[S.gh_signal * w + l] = (gh - y[S.gh_signal * w + l]) / p[P.igf1_gh_response_time * w + l]
+    dy[S.igf1 * w + l] = liver.igf1_derivative(
+        y[S.igf1 * w + l],
+        y[S.gh_signal * w + l],
+        p[P.liver_function * w + l],
+        il,
+        p[P.igf1_insulin_reference * w + l],
+        p[P.igf1_insulin_half * w + l],
+        p[P.igf1_reference * w + l],
+        p[P.igf1_half_life * w + l],
+    )
 
     # --- cumulative fluxes
-    dy[S.cum_ingested] = ingestion
-    dy[S.cum_ra] = ra
-    dy[S.cum_splanchnic_retention] = retention
-    dy[S.cum_egp] = egp
-    dy[S.cum_uii] = uii
-    dy[S.cum_uid] = uid - hepatic_plasma_uptake + gup
-    dy[S.cum_hepatic_plasma_uptake] = hepatic_plasma_uptake
-    dy[S.cum_renal] = renal
-    dy[S.cum_iv_glucose] = iv_g
-    dy[S.cum_insulin_secretion] = spo
-    dy[S.cum_sc_insulin] = sc_all
-    dy[S.cum_gng] = gng
-    dy[S.cum_glycogenolysis] = glycogenolysis
-    dy[S.cum_glycogen_synthesis] = glycogen_synthesis
-    dy[S.cum_hepatic_glycolysis] = hepatic_glycolysis
+    dy[S.cum_ingested * w + l] = ingestion
+    dy[S.cum_ra * w + l] = ra
+    dy[S.cum_splanchnic_retention * w + l] = retention
+    dy[S.cum_egp * w + l] = egp
+    dy[S.cum_uii * w + l] = uii
+    dy[S.cum_uid * w + l] = uid - hepatic_plasma_uptake + gup
+    dy[S.cum_hepatic_plasma_uptake * w + l] = hepatic_plasma_uptake
+    dy[S.cum_renal * w + l] = renal
+    dy[S.cum_iv_glucose * w + l] = iv_g
+    dy[S.cum_insulin_secretion * w + l] = spo
+    dy[S.cum_sc_insulin * w + l] = sc_all
+    dy[S.cum_gng * w + l] = gng
+    dy[S.cum_glycogenolysis * w + l] = glycogenolysis
+    dy[S.cum_glycogen_synthesis * w + l] = glycogen_synthesis
+    dy[S.cum_hepatic_glycolysis * w + l] = hepatic_glycolysis
 
     # reported concentrations: a state within round-off of zero (solver.clip_roundoff) is reported as 0
-    out[F.glucose] = g if g > 0.0 else 0.0
-    out[F.insulin] = insulin if insulin > 0.0 else 0.0
-    out[F.ra] = ra
-    out[F.gastric_emptying] = kempt * q2
-    out[F.egp] = egp
-    out[F.uii] = uii
-    out[F.uid] = uid - hepatic_plasma_uptake + gup
-    out[F.hepatic_plasma_uptake] = hepatic_plasma_uptake
-    out[F.renal] = renal
-    out[F.secretion] = spo
-    out[F.secretion_to_liver] = s_liver
-    out[F.hepatic_extraction] = he
-    out[F.hepatic_insulin_degradation] = m3 * il
-    out[F.peripheral_insulin_degradation] = p[P.m4] * ip
-    out[F.ingestion] = ingestion
-    out[F.iv_glucose] = iv_g
-    out[F.iv_insulin] = iv_i
-    out[F.glucose_rate] = dg_dt
-    out[F.interstitial_glucose] = y[S.interstitial_glucose] / vg
-    out[F.sc_insulin_appearance] = rai_all
-    out[F.sc_insulin] = sc_all
-    out[F.long_acting_appearance] = ra_gla + ra_deg
-    out[F.liver_glycogen] = glycogen * bw * 1e-3
-    out[F.gluconeogenesis] = gng
-    out[F.glycogenolysis] = glycogenolysis
-    out[F.glycogen_synthesis] = glycogen_synthesis
-    out[F.hepatic_glucose_uptake] = retention
-    out[F.glucagon_action] = m_glucagon
-    out[F.c_peptide_insulin_ratio] = y[S.c_peptide] / insulin if insulin > 1e-9 else 0.0
-    out[F.growth_hormone] = gh
-    out[F.metformin] = drugs.concentration_mg_per_l(y[S.metformin_central], p[P.metformin_V], bw)
-    out[F.metformin_effect] = e_met
-    out[F.glipizide] = c_glipizide
-    out[F.glimepiride] = c_glimepiride
-    out[F.glibenclamide] = c_glibenclamide
-    out[F.sulfonylurea_effect] = e_su
-    out[F.glucagon_injection_appearance] = injected
-    out[F.exercise_uptake] = gup
-    out[F.exercise_hepatic_output] = exercise_output
-    out[F.exercise_insulin_sensitivity] = sensitisation
-    out[F.incretin_gain] = incretin_gain
+    out[F.glucose * w + l] = g if g > 0.0 else 0.0
+    out[F.insulin * w + l] = insulin if insulin > 0.0 else 0.0
+    out[F.ra * w + l] = ra
+    out[F.gastric_emptying * w + l] = kempt * q2
+    out[F.egp * w + l] = egp
+    out[F.uii * w + l] = uii
+    out[F.uid * w + l] = uid - hepatic_plasma_uptake + gup
+    out[F.hepatic_plasma_uptake * w + l] = hepatic_plasma_uptake
+    out[F.renal * w + l] = renal
+    out[F.secretion * w + l] = spo
+    out[F.secretion_to_liver * w + l] = s_liver
+    out[F.hepatic_extraction * w + l] = he
+    out[F.hepatic_insulin_degradation * w + l] = m3 * il
+    out[F.peripheral_insulin_degradation * w + l] = p[P.m4 * w + l] * ip
+    out[F.ingestion * w + l] = ingestion
+    out[F.iv_glucose * w + l] = iv_g
+    out[F.iv_insulin * w + l] = iv_i
+    out[F.glucose_rate * w + l] = dg_dt
+    out[F.interstitial_glucose * w + l] = y[S.interstitial_glucose * w + l] / vg
+    out[F.sc_insulin_appearance * w + l] = rai_all
+    out[F.sc_insulin * w + l] = sc_all
+    out[F.long_acting_appearance * w + l] = ra_gla + ra_deg
+    out[F.liver_glycogen * w + l] = glycogen * bw * 1e-3
+    out[F.gluconeogenesis * w + l] = gng
+    out[F.glycogenolysis * w + l] = glycogenolysis
+    out[F.glycogen_synthesis * w + l] = glycogen_synthesis
+    out[F.hepatic_glucose_uptake * w + l] = retention
+    out[F.glucagon_action * w + l] = m_glucagon
+    out[F.c_peptide_insulin_ratio * w + l] = y[S.c_peptide * w + l] / insulin if insulin > 1e-9 else 0.0
+    out[F.growth_hormone * w + l] = gh
+    out[F.metformin * w + l] = drugs.concentration_mg_per_l(
+        y[S.metformin_central * w + l], p[P.metformin_V * w + l], bw
+    )
+    out[F.metformin_effect * w + l] = e_met
+    out[F.glipizide * w + l] = c_glipizide
+    out[F.glimepiride * w + l] = c_glimepiride
+    out[F.glibenclamide * w + l] = c_glibenclamide
+    out[F.sulfonylurea_effect * w + l] = e_su
+    out[F.glucagon_injection_appearance * w + l] = injected
+    out[F.exercise_uptake * w + l] = gup
+    out[F.exercise_hepatic_output * w + l] = exercise_output
+    out[F.exercise_insulin_sensitivity * w + l] = sensitisation
+    out[F.incretin_gain * w + l] = incretin_gain
 
 
 def rhs_numpy(t, y, u, p):

@@ -30,6 +30,9 @@ class ParameterInfo:
     meaning: str
     min: float
     max: float
+    #: Only whole numbers are allowed (the Hill exponents: the compiled kernels raise to them by
+    #: multiplication, :func:`glucostat.physiology.common.power`).
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def catalogue() -> Mapping[str, ParameterInfo]:
     """The model's parameter declarations, keyed by symbol."""
     raw = tomllib.loads((_files() / "catalogue.toml").read_text(encoding="utf-8"))
     return MappingProxyType(
-        {k: ParameterInfo(k, v["unit"], v["meaning"], float(v["min"]), float(v["max"])) for k, v in raw.items()}
+        {k: ParameterInfo(k, v["unit"], v["meaning"], float(v["min"]), float(v["max"]), bool(v.get("whole", False)))
+         for k, v in raw.items()}
     )
 
 
@@ -101,6 +105,8 @@ def validate_value(name: str, value, field_prefix: str = "parameters") -> float:
         raise InvalidInputError(f"{field_prefix}.{name}", value, f"a number in [{info.min}, {info.max}] {info.unit}") from None
     if not math.isfinite(v) or not (info.min <= v <= info.max):
         raise InvalidInputError(f"{field_prefix}.{name}", value, f"a finite number in [{info.min}, {info.max}] {info.unit}")
+    if info.whole and v != math.floor(v):
+        raise InvalidInputError(f"{field_prefix}.{name}", value, f"a whole number from {info.min:g} to {info.max:g}")
     return v
 
 

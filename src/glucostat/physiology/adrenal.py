@@ -18,7 +18,7 @@ from numba import njit
 from .common import power
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def secretion_target(g, basal, threshold, half_deficit, hill, max_rise, response):
     """Steady-state plasma adrenaline at plasma glucose ``g`` [pg/mL].
 
@@ -33,28 +33,28 @@ def secretion_target(g, basal, threshold, half_deficit, hill, max_rise, response
     return basal + response * max_rise * dn / (dn + power(half_deficit, hill))
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def derivative(adrenaline, target, time_constant):
     """d[adrenaline]/dt [pg/mL/min]: first-order approach to the target (secretion lag and ~ 2-min
     plasma half-life lumped in ``time_constant``)."""
     return (target - adrenaline) / time_constant
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def excess(adrenaline, basal):
     """Adrenaline above basal [pg/mL], >= 0."""
     e = adrenaline - basal
     return e if e > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def hepatic_output_rise(excess_pg_ml, max_rise, half):
     """Rise of liver glucose output [mg/kg/min]: ``max_rise E/(E + half)`` (glycogenolysis; drawn
     from the glycogen store by the liver model)."""
     return max_rise * excess_pg_ml / (excess_pg_ml + half)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def uptake_multiplier(excess_pg_ml, max_reduction, half):
     """Multiplier of insulin-dependent glucose uptake [-]: ``1 - max_reduction E/(E + half)``."""
     return 1.0 - max_reduction * excess_pg_ml / (excess_pg_ml + half)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def insulin_independent_utilisation(fcns):
     """Insulin-independent glucose utilisation Uii [mg/kg/min] (DM2007 eq. (14))."""
     return fcns
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def ketone_sparing(fasting, sparing):
     """Fraction of the brain's fed-state glucose use still taken as glucose [-]: ``1 - u Z``.
 

@@ -18,7 +18,7 @@ _LN2 = 0.6931471805599453
 
 
 # --------------------------------------------------------------------------- absorption
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def oral_absorption(gut_amount, ka):
     """First-order absorption from the gut [amount/min]: ``ka A_gut``.
 
@@ -28,7 +28,7 @@ def oral_absorption(gut_amount, ka):
     return ka * gut_amount
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def one_compartment_derivative(central, absorbed, bioavailability, clearance_ml_min_kg, volume_l_kg):
     """dA/dt [mg/min] of the central compartment: ``F ka A_gut - (CL/V) A``.
 
@@ -38,13 +38,13 @@ def one_compartment_derivative(central, absorbed, bioavailability, clearance_ml_
     return bioavailability * absorbed - (clearance_ml_min_kg * 1e-3 / volume_l_kg) * central
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def concentration_mg_per_l(amount_mg, volume_l_kg, bw):
     """Plasma concentration [mg/L = ug/mL] of an amount [mg] in ``V BW`` litres."""
     return amount_mg / (volume_l_kg * bw)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def effect_site_derivative(effect, driver, half_life_min):
     """d(Ce)/dt of an effect compartment: ``ke0 (C - Ce)``, ``ke0 = ln 2 / t1/2``.
 
@@ -54,7 +54,7 @@ def effect_site_derivative(effect, driver, half_life_min):
     return _LN2 / half_life_min * (driver - effect)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def emax(concentration, emax_value, ec50):
     """Emax model ``Emax C/(EC50 + C)`` [-] (C >= 0)."""
     if concentration <= 0.0:
@@ -63,7 +63,7 @@ def emax(concentration, emax_value, ec50):
 
 
 # --------------------------------------------------------------------------- metformin
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def metformin_liver_concentration(central_mg, absorbed_mg_min, bioavailability, volume_l_kg, hepatic_flow_ml_min_kg,
                                   bw):
     """Metformin reaching the liver [mg/L]: systemic plasma plus the absorbed drug in the portal vein.
@@ -76,7 +76,7 @@ def metformin_liver_concentration(central_mg, absorbed_mg_min, bioavailability, 
     return cp + bioavailability * absorbed_mg_min / (hepatic_flow_ml_min_kg * 1e-3 * bw)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def metformin_output_reduction(demand, gng_capacity, inhibition, autoregulation):
     """Liver glucose output lost to metformin [mg/kg/min].
 
@@ -102,7 +102,7 @@ def metformin_output_reduction(demand, gng_capacity, inhibition, autoregulation)
 
 
 # --------------------------------------------------------------------------- sulfonylureas
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def sulfonylurea_occupancy(effect_drive):
     """Fraction of the maximal sulfonylurea effect, ``x/(1 + x)`` [-].
 
@@ -117,7 +117,7 @@ def sulfonylurea_occupancy(effect_drive):
 
 
 # --------------------------------------------------------------------------- glucagon
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_appearance(depot_ug, ka, bioavailability, mcr_ml_kg_min, half_life_min, bw):
     """Injected glucagon appearing in plasma [pg/mL/min] from a SC or IM depot [ug].
 

@@ -27,19 +27,19 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def first_order(x, drive, gain, rate):
     """``dx/dt = gain drive - rate x`` (Roy & Parker 2007 eqs. 5-8)."""
     return gain * drive - rate * x
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glycogen_threshold(u3, a, b):
     """ATH = -a u3^2 + b u3 [% min] (Roy & Parker 2007 eq. 10; a = 1.1521, b = 87.471)."""
     return -a * u3 * u3 + b * u3
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glycogen_depletion_derivative(ggly, u3, work, a, b, k, t1):
     """dGgly/dt [mg/kg/min^2] (Roy & Parker 2007 eq. 11).
 
@@ -53,7 +53,7 @@ def glycogen_depletion_derivative(ggly, u3, work, a, b, k, t1):
     return -ggly / t1
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def secretion_suppression(ie, n, basal_insulin_uu_ml):
     """Multiplier of beta-cell secretion during exercise [-], ``max(0, 1 - Ie/(n I_ref))``.
 
@@ -73,7 +73,7 @@ def secretion_suppression(ie, n, basal_insulin_uu_ml):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def sensitivity_derivative(z, pvo2max, rise_time, decay_time):
     """dZ/dt [1/min] of the post-exercise insulin-sensitivity state Z in [0, 1).
 

@@ -11,12 +11,12 @@ its role is folded into the grinding, emptying and absorption rates.
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
+from .common import tanh
 
-@njit(cache=True)
+
+@njit(cache=True, forceinline=True, error_model="numpy")
 def gastric_emptying_rate(q_sto, meal_size, kmax, kmin, b, d):
     """Rate constant of gastric emptying kempt [1/min].
 
@@ -42,11 +42,11 @@ def gastric_emptying_rate(q_sto, meal_size, kmax, kmin, b, d):
     a = 5.0 / (2.0 * meal_size * (1.0 - b))
     c = 5.0 / (2.0 * meal_size * d)
     return kmin + 0.5 * (kmax - kmin) * (
-        math.tanh(a * (q_sto - b * meal_size)) - math.tanh(c * (q_sto - d * meal_size)) + 2.0
+        tanh(a * (q_sto - b * meal_size)) - tanh(c * (q_sto - d * meal_size)) + 2.0
     )
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def rate_of_appearance(q_gut, f, kabs, body_weight):
     """Rate of appearance of ingested glucose in plasma Ra [mg/kg/min].
 

@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def renal_excretion(gp, ke1, ke2):
     """Renal glucose excretion E [mg/kg/min].
 
@@ -23,7 +23,7 @@ def renal_excretion(gp, ke1, ke2):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def urinary_glucose_tm(g, gfr, tm, splay):
     """Urinary glucose excretion [mg/min] with a transport maximum and splay.
 
@@ -54,7 +54,7 @@ def urinary_glucose_tm(g, gfr, tm, splay):
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def urinary_glucose(gp, vg, bw, ke1, ke2, enabled, tm_model, gfr, tm, splay):
     """Urinary glucose excretion E [mg/kg/min] by the patient's renal model.
 

@@ -12,13 +12,12 @@ glycogen store, and the liver secretes IGF-1.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from .common import hill
+from .common import hill, tanh
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zero):
     """Endogenous glucose production EGP [mg/kg/min].
 
@@ -32,7 +31,7 @@ def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zer
     return egp
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def insulin_suppression(i_d, i_po, ib, ipob, kp3, kp4, max_suppression):
     """Suppression of liver glucose output by insulin above basal [mg/kg/min] (negative below basal).
 
@@ -50,7 +49,7 @@ def insulin_suppression(i_d, i_po, ib, ipob, kp3, kp4, max_suppression):
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def plasma_glucose_uptake(uid, uid_unstimulated, share):
     """Liver uptake of plasma glucose [mg/kg/min]: ``share x max(Uid - Uid(X = 0), 0)``.
 
@@ -69,7 +68,7 @@ def plasma_glucose_uptake(uid, uid_unstimulated, share):
     return share * stimulated
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def delayed_insulin_derivatives(i1, i_d, insulin, ki):
     """(dI1/dt, dId/dt) [pmol/L/min], DM2007 eq. (11).
 
@@ -79,7 +78,7 @@ def delayed_insulin_derivatives(i1, i_d, insulin, ki):
     return -ki * (i1 - insulin), -ki * (i_d - i1)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def hepatic_insulin_extraction(secretion_to_liver, m5, m6):
     """Fraction of insulin reaching the liver that it extracts, HE [-].
 
@@ -96,7 +95,7 @@ def hepatic_insulin_extraction(secretion_to_liver, m5, m6):
     return he
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def hepatic_insulin_clearance_rate(he, m1):
     """Rate constant of hepatic insulin degradation m3 [1/min], DM2007 eq. (5).
 
@@ -107,10 +106,10 @@ def hepatic_insulin_clearance_rate(he, m1):
 
 # --------------------------------------------------------------------------- glucagon action
 _GA_A, _GA_B = 2.7, 0.39  # Sorensen 1985: M0 = 2.7 tanh(0.39 Gamma/GammaB)
-_GA_BASAL = float(np.tanh(_GA_B))  # M0/2.7 at basal glucagon
+_GA_BASAL = float(tanh(_GA_B))  # M0/2.7 at basal glucagon (the compiled tanh, so that M = 1 exactly)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_action(h, hb, f2):
     """Multiplier of liver glucose output by glucagon, and its fading state's target.
 
@@ -121,14 +120,14 @@ def glucagon_action(h, hb, f2):
     H = Hb (2.7 tanh 0.39 = 1.003) so that M = 1 exactly at basal, and bounds M below by 0.
     Returns (M [-], target of f2 [-]).
     """
-    m0 = np.tanh(_GA_B * h / hb) / _GA_BASAL
+    m0 = tanh(_GA_B * h / hb) / _GA_BASAL
     m = m0 - f2
     if m < 0.0:
         m = 0.0
     return m, 0.5 * (m0 - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def pharmacological_glucagon_occupancy(h, hb, ec50_ratio):
     """``x^2/(EC50^2 + x^2)`` with ``x = H/Hb - 1`` (0 at or below basal): the share of the maximal response
     to pharmacological glucagon (1 % at 3x basal with EC50 = 20; glucostat design)."""
@@ -139,7 +138,7 @@ def pharmacological_glucagon_occupancy(h, hb, ec50_ratio):
     return x2 / (ec50_ratio * ec50_ratio + x2)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def pharmacological_glucagon_output(h, hb, f2, gmax, occupancy):
     """Extra liver output at pharmacological glucagon [mg/kg/min] (glucostat design).
 
@@ -152,7 +151,7 @@ def pharmacological_glucagon_output(h, hb, f2, gmax, occupancy):
     """
     if occupancy <= 0.0:
         return 0.0
-    m0 = np.tanh(_GA_B * h / hb) / _GA_BASAL
+    m0 = tanh(_GA_B * h / hb) / _GA_BASAL
     fade = 0.0
     if m0 > 1.0:
         fade = f2 / (m0 - 1.0)
@@ -164,7 +163,7 @@ def pharmacological_glucagon_output(h, hb, f2, gmax, occupancy):
 
 
 # --------------------------------------------------------------------------- glycogen and GNG
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def fasting_adaptation_target(glycogen, k_fast):
     """Target of the slow fasting adaptation Z [-]: ``K^4/(K^4 + Gly^4)``.
 
@@ -175,7 +174,7 @@ def fasting_adaptation_target(glycogen, k_fast):
     return 1.0 - hill(glycogen, k_fast, 4.0)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def hepatic_glucose_fluxes(demand, gng_capacity, glycogen, glycogen_basal, k_mobilise, n_mobilise,
                            k_synthesis, retention, limit_by_store):
     """Split the liver's glucose output between gluconeogenesis and glycogen.
@@ -220,7 +219,7 @@ def hepatic_glucose_fluxes(demand, gng_capacity, glycogen, glycogen_basal, k_mob
 
 
 # --------------------------------------------------------------------------- IGF-1
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def portal_insulin_effect(liver_insulin, insulin_reference, insulin_half):
     """``Pins = x (1 + K)/(x + K)``, x = liver insulin / its healthy reference [-] (1 at x = 1)."""
     x = liver_insulin / insulin_reference
@@ -229,7 +228,7 @@ def portal_insulin_effect(liver_insulin, insulin_reference, insulin_half):
     return x * (1.0 + insulin_half) / (x + insulin_half)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def igf1_derivative(igf1, gh_drive, liver_function, liver_insulin, insulin_reference, insulin_half,
                     reference_level, half_life):
     """d[IGF-1]/dt [ng/mL/min]: hepatic IGF-1 secretion under growth hormone.

@@ -12,7 +12,7 @@ from numba import njit
 from .common import power
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx, basal_insulin=0.0, ec50=1e9, hill=2.0, span=0.0,
                                   basal_share=0.0):
     """Insulin-dependent glucose utilisation Uid [mg/kg/min].
@@ -55,7 +55,7 @@ def insulin_dependent_utilisation(gt, x, vm0, vmx, km0, kmx, basal_insulin=0.0, 
     return vm * gt / (km0 + kmx * x + gt)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def remote_insulin_derivative(x, insulin, basal_insulin, p2u):
     """dX/dt [pmol/L/min]: remote insulin action, DM2007 eq. (18).
 
@@ -64,7 +64,7 @@ def remote_insulin_derivative(x, insulin, basal_insulin, p2u):
     return -p2u * x + p2u * (insulin - basal_insulin)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def fasting_insulin_resistance(fasting, resistance):
     """Multiplier of insulin-dependent uptake in a prolonged fast [-]: ``1 - r Z``.
 

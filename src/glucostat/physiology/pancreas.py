@@ -16,13 +16,12 @@ the gut absorption model (:mod:`glucostat.physiology.gut`).
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from .common import power
+from .common import power, tanh
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def portal_secretion(y, dg_dt, k, sb, first_phase_only_rising):
     """Insulin secretion into the portal vein Spo [pmol/kg/min].
 
@@ -40,7 +39,7 @@ def portal_secretion(y, dg_dt, k, sb, first_phase_only_rising):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def saturating_rise(dg_dt, half_rate):
     """Rate of glucose rise seen by the first phase [mg/dL/min]: ``r/(1 + r/r_half)`` for r > 0.
 
@@ -56,7 +55,7 @@ def saturating_rise(dg_dt, half_rate):
     return dg_dt / (1.0 + dg_dt / half_rate)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_half=1e9, below_hill=2.0):
     """dY/dt [pmol/kg/min^2], static (second-phase) secretion.
 
@@ -84,13 +83,13 @@ def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_h
     return -alpha * (y - target)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def portal_insulin_derivative(i_po, spo, gamma):
     """dIpo/dt [pmol/kg/min]: ``-gamma Ipo + Spo``; ``S = gamma Ipo`` reaches the liver."""
     return -gamma * i_po + spo
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def incretin_gain(signal, e_max, half, reference):
     """Multiplier of glucose-stimulated insulin secretion (beta and K) by the incretin hormones [-].
 
@@ -115,10 +114,10 @@ def incretin_gain(signal, e_max, half, reference):
 # tanh function of the concentration over its basal value.
 _MG_A, _MG_B, _MG_C, _MG_D = 2.93, 2.10, 4.18, 0.61  # MGPGR = A - B tanh(C (G/Gref - D))
 _MI_A, _MI_B, _MI_C, _MI_D = 1.31, 0.61, 1.06, 0.47  # MIPGR = A - B tanh(C (I/Ib - D))
-_MI_BASAL = _MI_A - _MI_B * float(np.tanh(_MI_C * (1.0 - _MI_D)))  # MIPGR at basal insulin
+_MI_BASAL = _MI_A - _MI_B * float(tanh(_MI_C * (1.0 - _MI_D)))  # MIPGR at basal insulin (compiled tanh: exact)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_glucose_multiplier(g, g_ref):
     """Sorensen's glucose multiplier of glucagon release, ``2.93 - 2.10 tanh(4.18 (G/Gref - 0.61))``.
 
@@ -126,20 +125,20 @@ def glucagon_glucose_multiplier(g, g_ref):
     0.83 at high glucose. g plasma glucose [mg/dL]; g_ref the glucose the curve is
     normalised to [mg/dL] (an absolute threshold, the same for every patient).
     """
-    return _MG_A - _MG_B * np.tanh(_MG_C * (g / g_ref - _MG_D))
+    return _MG_A - _MG_B * tanh(_MG_C * (g / g_ref - _MG_D))
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_insulin_multiplier(insulin_ratio):
     """Sorensen's insulin multiplier of glucagon release, ``1.31 - 0.61 tanh(1.06 (I/Ib - 0.47))``.
 
     1.0 at basal insulin, 0.70 at high insulin, 1.59 when insulin falls to zero
     (insulin_ratio is insulin over its basal value).
     """
-    return _MI_A - _MI_B * np.tanh(_MI_C * (insulin_ratio - _MI_D))
+    return _MI_A - _MI_B * tanh(_MI_C * (insulin_ratio - _MI_D))
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_secretion(g, gb, g_ref, islet_insulin, hb, n, hypo_response, insulin_suppression, excess_max=0.0,
                        excess_half=60.0, excess_hill=3.0):
     """Alpha-cell glucagon release into plasma [pg/mL/min].

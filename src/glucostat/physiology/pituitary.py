@@ -16,10 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
+from .common import cos
+
 #: Shape exponents of the raised-cosine pulses ((1 + cos)/2)^n: n = 29 gives the nocturnal
 #: surge a standard deviation of about 60 min over the day; n = 8 gives daytime pulses of
 #: about 1/14 of their interval (about 13 min at 3 h) (glucostat design).
-_N_NIGHT = 29  # integers: x ** n compiles to repeated multiplication (llvm.powi), not pow()
+_N_NIGHT = 29  # whole numbers: the powers are multiplication chains (_power_29, _power_8)
 _N_PULSE = 8
 
 
@@ -33,7 +35,24 @@ _MEAN_NIGHT = _raised_cosine_mean(_N_NIGHT)
 _MEAN_PULSE = _raised_cosine_mean(_N_PULSE)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
+def _power_29(b):
+    """``b ** 29`` by multiplication (``** int`` compiles to a loop, which stops SIMD vectorisation)."""
+    b2 = b * b
+    b4 = b2 * b2
+    b8 = b4 * b4
+    return b8 * b8 * b8 * b4 * b
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def _power_8(b):
+    """``b ** 8`` by multiplication."""
+    b2 = b * b
+    b4 = b2 * b2
+    return b4 * b4
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
 def growth_hormone_drive(t_min, nocturnal_share, nocturnal_peak_min, pulse_interval_min):
     """GH secretion drive [-] at simulation time t [min] (t = 0 is 00:00 of day 1).
 
@@ -42,6 +61,6 @@ def growth_hormone_drive(t_min, nocturnal_share, nocturnal_peak_min, pulse_inter
     raised-cosine pulse train of period ``pulse_interval_min``; both have mean 1.
     """
     two_pi = 2.0 * np.pi
-    night = ((1.0 + math.cos(two_pi * (t_min - nocturnal_peak_min) / 1440.0)) * 0.5) ** _N_NIGHT
-    day = ((1.0 + math.cos(two_pi * t_min / pulse_interval_min)) * 0.5) ** _N_PULSE
+    night = _power_29((1.0 + cos(two_pi * (t_min - nocturnal_peak_min) / 1440.0)) * 0.5)
+    day = _power_8((1.0 + cos(two_pi * t_min / pulse_interval_min)) * 0.5)
     return nocturnal_share * night / _MEAN_NIGHT + (1.0 - nocturnal_share) * day / _MEAN_PULSE

@@ -12,7 +12,7 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucose_derivatives(gp, gt, egp, ra, uii, e, uid, iv_glucose, k1, k2):
     """(dGp/dt, dGt/dt) [mg/kg/min], DM2007 eq. (1), plus IV glucose.
 
@@ -24,7 +24,7 @@ def glucose_derivatives(gp, gt, egp, ra, uii, e, uid, iv_glucose, k1, k2):
     return dgp, dgt
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def insulin_derivatives(il, ip, m1, m2, m3, m4, secretion_to_liver, iv_insulin):
     """(dIl/dt, dIp/dt) [pmol/kg/min], DM2007 eq. (2), plus IV insulin.
 
@@ -36,7 +36,7 @@ def insulin_derivatives(il, ip, m1, m2, m3, m4, secretion_to_liver, iv_insulin):
     return dil, dip
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def glucagon_derivative(h, release, n):
     """dH/dt [pg/mL/min]: plasma glucagon, one compartment, first-order clearance.
 
@@ -46,7 +46,7 @@ def glucagon_derivative(h, release, n):
     return release - n * h
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def c_peptide_rate_constants(t_short, t_long, fraction_short):
     """(k1, k2, k3) [1/min] of the two-compartment C-peptide model from its decay curve.
 
@@ -64,7 +64,7 @@ def c_peptide_rate_constants(t_short, t_long, fraction_short):
     return k1, k2, k3
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def c_peptide_derivatives(c1, c2, secretion, volume, k1, k2, k3):
     """(dC1/dt, dC2/dt) [pmol/L/min], Van Cauter 1992 two-compartment C-peptide kinetics.
 

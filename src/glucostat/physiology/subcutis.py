@@ -11,7 +11,7 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def insulin_depot(isc1, isc2, rate, kd, ka1, ka2):
     """(dIsc1/dt, dIsc2/dt, Rai) [pmol/kg/min].
 
@@ -22,13 +22,13 @@ def insulin_depot(isc1, isc2, rate, kd, ka1, ka2):
     return -(kd + ka1) * isc1 + rate, kd * isc1 - ka2 * isc2, ka1 * isc1 + ka2 * isc2
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def interstitial_glucose_derivative(gs, gp, ksc):
     """dGs/dt [mg/kg/min] = -ksc (Gs - Gp); ksc = 1/Td, Td ~ 10 min (GIM 2007)."""
     return -ksc * (gs - gp)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, error_model="numpy")
 def long_acting_depot(depot, tissue, rate, k_release, k_transit):
     """(d depot/dt, d tissue/dt, Ra) [pmol/kg/min] of a basal insulin analogue.
 

@@ -1,0 +1,349 @@
+"""Full organ model in SIMD lanes: blocks of patients integrated in lockstep.
+
+The full model's right-hand side (:func:`glucostat.model.rhs_at`, the same source as
+:func:`glucostat.model.evaluate`) is evaluated for :data:`LANES` patients at once: states,
+parameters, inputs and outputs are interleaved (entry ``k`` of patient ``l`` at ``k * LANES + l``)
+and the loop over lanes compiles to SIMD instructions, because the organ functions are inlined
+and free of calls and loops (``physiology.common``: polynomial ``tanh`` and ``cos``,
+whole-number powers) and their branches become selects. LLVM's loop vectoriser needs runtime
+checks that the arrays do not overlap, more than its default limit allows; :func:`_allow_alias_checks`
+raises the limit (docs/architecture.md, 'Full-model lanes').
+
+A block steps with the Dormand-Prince 5(4) pair of :func:`glucostat.solver.integrate` (same
+tableau, error norm, step control and dense output), with one step size for all its lanes: the
+error is the maximum over states and lanes, so every lane meets the tolerance. The lanes of a
+block share their scenario's breakpoints (patients are grouped by them; each lane keeps its own
+inputs and impulses, which depend on body weight). A lane whose state turns non-finite or
+negative gets its failure status and leaves the step control; the others run on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .model import N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, F, P, S, rhs_at
+from .solver import (_A21, _A31, _A32, _A41, _A42, _A43, _A51, _A52, _A53, _A54, _A61, _A62, _A63, _A64, _A65, _B1,
+                     _B3, _B4, _B5, _B6, _C2, _C3, _C4, _C5, _E1, _E3, _E4, _E5, _E6, _E7, _P,
+                     NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
+                     STATUS_STEP_TOO_SMALL)
+
+#: Patients per block. LLVM treats loops of fewer than 16 iterations as too short for runtime alias
+#: checks, so 16 is the smallest count it vectorises (4 AVX2 or 2 AVX-512 vectors of float64).
+LANES = 16
+W = LANES
+NS = N_STATES * W
+
+
+def _allow_alias_checks():
+    """Let LLVM's loop vectoriser emit the runtime overlap checks the lane loop needs.
+
+    The right-hand side reads four arrays and writes two, at ~200 distinct rows; the default limit
+    (8 checks) refuses it. These are LLVM command-line options of the process (they only allow
+    more checks; code that needs none is unchanged), set before any glucostat kernel compiles.
+    """
+    import llvmlite.binding as llvm
+
+    llvm.set_option("glucostat", "-runtime-memory-check-threshold=4096")
+    llvm.set_option("glucostat", "-memory-check-merge-threshold=4096")
+
+
+_allow_alias_checks()
+
+
+@njit(cache=True, error_model="numpy")
+def rhs_block(t, y, u, p, dy, out):
+    """Right-hand side of a block of :data:`LANES` patients (interleaved vectors), in place."""
+    for l in range(W):
+        rhs_at(t, y, u, p, dy, out, l, W)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _dense(y_old, h, k, theta, out):
+    """Dormand-Prince dense output at ``t_old + theta h`` for every state and lane (as solver._dense)."""
+    t1 = theta
+    t2 = t1 * theta
+    t3 = t2 * theta
+    t4 = t3 * theta
+    w0 = _P[0, 0] * t1 + _P[0, 1] * t2 + _P[0, 2] * t3 + _P[0, 3] * t4
+    w2 = _P[2, 0] * t1 + _P[2, 1] * t2 + _P[2, 2] * t3 + _P[2, 3] * t4
+    w3 = _P[3, 0] * t1 + _P[3, 1] * t2 + _P[3, 2] * t3 + _P[3, 3] * t4
+    w4 = _P[4, 0] * t1 + _P[4, 1] * t2 + _P[4, 2] * t3 + _P[4, 3] * t4
+    w5 = _P[5, 0] * t1 + _P[5, 1] * t2 + _P[5, 2] * t3 + _P[5, 3] * t4
+    w6 = _P[6, 0] * t1 + _P[6, 1] * t2 + _P[6, 2] * t3 + _P[6, 3] * t4
+    for m in range(NS):
+        out[m] = y_old[m] + h * (k[0, m] * w0 + k[2, m] * w2 + k[3, m] * w3 + k[4, m] * w4 + k[5, m] * w5
+                                 + k[6, m] * w6)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _record(t, j, y_t, u, p, out, dummy, pats, record, glucose_col, glucose, outputs, keep_outputs):
+    """Store output ``j`` (time ``t``, state ``y_t``) of the recording lanes: every output if kept
+    (a right-hand-side evaluation), else only glucose, read from the state as the model reports it
+    (plasma ``max(Gp, 0)/VG``, or interstitial ``Gsc/VG``)."""
+    if keep_outputs:
+        rhs_block(t, y_t, u, p, dummy, out)
+        for l in range(W):
+            if record[l]:
+                i = pats[l]
+                glucose[i, j] = out[glucose_col * W + l]
+                for m in range(N_OUTPUTS):
+                    outputs[i, j, m] = out[m * W + l]
+    else:
+        plasma = glucose_col == F.glucose
+        row = S.plasma_glucose if plasma else S.interstitial_glucose
+        for l in range(W):
+            if record[l]:
+                v = y_t[row * W + l]
+                if plasma and v < 0.0:
+                    v = 0.0
+                glucose[pats[l], j] = v / p[P.VG * W + l]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _lane_errors(h, k, y, y_new, tol, lane_err):
+    """Per-lane max-norm error ratio of the embedded pair (Hairer et al. eq. II.4.11 in the max norm,
+    scale tol (1 + max(|y|, |y_new|))); NaN for a lane with a non-finite value."""
+    for l in range(W):
+        lane_err[l] = 0.0
+    for s in range(N_STATES):
+        for l in range(W):
+            m = s * W + l
+            e = h * (_E1 * k[0, m] + _E3 * k[2, m] + _E4 * k[3, m] + _E5 * k[4, m] + _E6 * k[5, m] + _E7 * k[6, m])
+            r = abs(e) / (tol + tol * max(abs(y[m]), abs(y_new[m])))
+            lane_err[l] = r if not (r <= lane_err[l]) else lane_err[l]  # NaN propagates
+
+
+@njit(cache=True, error_model="numpy")
+def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset,
+                     t_out, rtol, h_max, max_steps, glucose_col, keep_outputs, block_pat, block_record,
+                     glucose, outputs, status, steps):
+    pats = block_pat[b]
+    record = block_record[b].copy()
+    n_out = t_out.shape[0]
+    y = np.empty(NS)
+    p = np.empty(N_PARAMS * W)
+    u = np.empty(N_INPUTS * W)
+    for l in range(W):
+        i = pats[l]
+        for s in range(N_STATES):
+            y[s * W + l] = y0[i, s]
+        for q in range(N_PARAMS):
+            p[q * W + l] = params[i, q]
+    k = np.empty((7, NS))
+    y_tmp = np.empty(NS)
+    y_new = np.empty(NS)
+    dense = np.empty(NS)
+    dummy = np.empty(NS)
+    out = np.empty(N_OUTPUTS * W)
+    lane_err = np.empty(W)
+    active = np.ones(W, dtype=np.bool_)  # in the step control (not failed)
+    code = np.zeros(W, dtype=np.int64)
+    neg_tol = NEGATIVE_TOLERANCE_PER_ATOL * rtol
+    b0 = segments[pats[0], 2]
+    nseg = segments[pats[0], 1] - segments[pats[0], 0]
+    h = 0.5
+    t = breakpoints[b0]
+    i_eval = 0
+    n_try = 0
+    stop = False
+    for seg in range(nseg):
+        t0 = breakpoints[b0 + seg]
+        t1 = breakpoints[b0 + seg + 1]
+        for l in range(W):
+            s = segments[pats[l], 0] + seg
+            for q in range(N_INPUTS):
+                u[q * W + l] = inputs[s, q]
+            if meal_reset[s]:
+                y[S.meal_size * W + l] = y[S.stomach_solid * W + l] + y[S.stomach_liquid * W + l]
+            for j in range(jump_offset[s], jump_offset[s + 1]):
+                y[jump_state[j] * W + l] += jump_value[j]
+        t = t0
+        # outputs at the segment start (right-continuous at breakpoints)
+        while i_eval < n_out and t_out[i_eval] <= t0:
+            _record(t0, i_eval, y, u, p, out, dummy, pats, record, glucose_col, glucose, outputs, keep_outputs)
+            i_eval += 1
+        if t1 <= t0:
+            continue
+        rhs_block(t, y, u, p, k[0], out)
+        while t < t1:
+            if n_try >= max_steps:
+                for l in range(W):
+                    if active[l]:
+                        code[l] = STATUS_MAX_STEPS
+                stop = True
+                break
+            n_try += 1
+            if h > h_max:
+                h = h_max
+            last = False
+            if t + h >= t1 - 1e-12 * (1.0 + abs(t1)):
+                h = t1 - t
+                last = True
+            for m in range(NS):
+                y_tmp[m] = y[m] + h * _A21 * k[0, m]
+            rhs_block(t + _C2 * h, y_tmp, u, p, k[1], out)
+            for m in range(NS):
+                y_tmp[m] = y[m] + h * (_A31 * k[0, m] + _A32 * k[1, m])
+            rhs_block(t + _C3 * h, y_tmp, u, p, k[2], out)
+            for m in range(NS):
+                y_tmp[m] = y[m] + h * (_A41 * k[0, m] + _A42 * k[1, m] + _A43 * k[2, m])
+            rhs_block(t + _C4 * h, y_tmp, u, p, k[3], out)
+            for m in range(NS):
+                y_tmp[m] = y[m] + h * (_A51 * k[0, m] + _A52 * k[1, m] + _A53 * k[2, m] + _A54 * k[3, m])
+            rhs_block(t + _C5 * h, y_tmp, u, p, k[4], out)
+            for m in range(NS):
+                y_tmp[m] = y[m] + h * (_A61 * k[0, m] + _A62 * k[1, m] + _A63 * k[2, m] + _A64 * k[3, m]
+                                       + _A65 * k[4, m])
+            rhs_block(t + h, y_tmp, u, p, k[5], out)
+            for m in range(NS):
+                y_new[m] = y[m] + h * (_B1 * k[0, m] + _B3 * k[2, m] + _B4 * k[3, m] + _B5 * k[4, m]
+                                       + _B6 * k[5, m])
+            rhs_block(t + h, y_new, u, p, k[6], out)
+            _lane_errors(h, k, y, y_new, rtol, lane_err)
+            err = 0.0
+            finite = True
+            for l in range(W):
+                if active[l]:
+                    if lane_err[l] != lane_err[l] or lane_err[l] == np.inf:
+                        finite = False
+                    elif lane_err[l] > err:
+                        err = lane_err[l]
+            if not finite:
+                h *= 0.25
+                if h < 1e-10:
+                    # the lanes that stay non-finite however short the step fail; the others go on
+                    for l in range(W):
+                        if active[l] and not (lane_err[l] < np.inf):
+                            active[l] = False
+                            record[l] = False
+                            code[l] = STATUS_NOT_FINITE
+                    h = 1e-3
+                    rhs_block(t, y, u, p, k[0], out)
+                    if not active.any():
+                        stop = True
+                        break
+                continue
+            if err <= 1.0:
+                t_new = t1 if last else t + h
+                while i_eval < n_out and t_out[i_eval] < t_new:
+                    _dense(y, h, k, (t_out[i_eval] - t) / h, dense)
+                    _record(t_out[i_eval], i_eval, dense, u, p, out, dummy, pats, record, glucose_col, glucose,
+                            outputs, keep_outputs)
+                    i_eval += 1
+                for m in range(NS):
+                    y[m] = y_new[m]
+                    k[0, m] = k[6, m]
+                t = t_new
+                steps[b] += 1
+                # lanes with a mass or concentration driven below zero fail (solver.state_status)
+                for s in range(N_STATES):
+                    if NONNEGATIVE_STATES[s]:
+                        for l in range(W):
+                            if active[l] and y[s * W + l] < -neg_tol:
+                                active[l] = False
+                                record[l] = False
+                                code[l] = STATUS_NEGATIVE
+                if not active.any():
+                    stop = True
+                    break
+                fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
+                h *= min(10.0, max(0.2, fac))
+            else:
+                h *= max(0.2, 0.9 * err ** (-0.2))
+                if h < 1e-10 * (1.0 + abs(t)):
+                    for l in range(W):
+                        if active[l]:
+                            code[l] = STATUS_STEP_TOO_SMALL
+                    stop = True
+                    break
+        if stop:
+            break
+        if seg == nseg - 1:
+            while i_eval < n_out and t_out[i_eval] <= t1:
+                _record(t1, i_eval, y, u, p, out, dummy, pats, record, glucose_col, glucose, outputs, keep_outputs)
+                i_eval += 1
+    for l in range(W):
+        if block_record[b, l]:
+            status[pats[l]] = code[l]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def integrate_blocks(y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset,
+                     t_out, rtol, h_max, max_steps, glucose_col, keep_outputs, block_pat, block_record):
+    """Integrate the blocks ``block_pat`` (nb, LANES: patient of each lane; padding lanes repeat a
+    patient and have ``block_record`` False) in parallel.
+
+    Arguments as :func:`glucostat.engine.integrate_batch_adaptive` (tolerance ``rtol`` = atol).
+    Returns glucose (N, n_out), outputs (N, n_out, N_OUTPUTS) if ``keep_outputs`` (else
+    (1, 1, N_OUTPUTS)), status (N,) and the accepted steps of each block (nb,). Outputs after a
+    lane's failure stay NaN.
+    """
+    n_pat = y0.shape[0]
+    n_out = t_out.shape[0]
+    glucose = np.full((n_pat, n_out), np.nan)
+    if keep_outputs:
+        outputs = np.full((n_pat, n_out, N_OUTPUTS), np.nan)
+    else:
+        outputs = np.full((1, 1, N_OUTPUTS), np.nan)
+    status = np.zeros(n_pat, dtype=np.int64)
+    nb = block_pat.shape[0]
+    steps = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value,
+                         meal_reset, t_out, rtol, h_max, max_steps, glucose_col, keep_outputs, block_pat,
+                         block_record, glucose, outputs, status, steps)
+    return glucose, outputs, status, steps
+
+
+#: Parameters whose rates set the step size (the insulin exchange between liver and plasma limits the
+#: explicit steps, docs/architecture.md): patients are ordered by them within a group, so that a
+#: block holds similar patients and its common step suits them all.
+_STIFFNESS_KEYS = (P.m1, P.m2, P.m4, P.m6, P.kabs)
+
+
+#: A group's last, partly filled block is integrated in lanes if it holds at least this many patients
+#: (a lane costs ~0.4 of a patient on the scalar integrator, so 7 of 16 lanes break even); fewer are
+#: left to the scalar integrator.
+MIN_LANES_USED = 7
+
+
+def pack_blocks(packed, patients: np.ndarray, params: np.ndarray | None = None):
+    """Blocks of :data:`LANES` of ``patients`` (indices into ``packed``) that share their breakpoints,
+    ordered within each group by the rates in ``params`` (rows of ``patients``), if given.
+
+    Returns ``block_pat`` (nb, LANES), ``block_record`` (nb, LANES) and the patients left to the
+    scalar integrator (a group's last few, :data:`MIN_LANES_USED`). A group's last block is filled
+    with repeats of its first patient, which are integrated but not recorded.
+    """
+    patients = np.asarray(patients, dtype=np.int64)
+    if params is not None:
+        cols = np.asarray(params)[:, list(_STIFFNESS_KEYS)]
+        patients = patients[np.lexsort(cols.T[::-1])]
+    seg = packed.segments[patients]
+    by_pair: dict[tuple[int, int], bytes] = {}
+    groups: dict[bytes, list[int]] = {}
+    for i, (s0, s1, b0) in zip(patients, seg):
+        pair = (int(b0), int(s1 - s0))
+        key = by_pair.get(pair)
+        if key is None:
+            key = packed.breakpoints[pair[0]:pair[0] + pair[1] + 1].tobytes()
+            by_pair[pair] = key
+        groups.setdefault(key, []).append(int(i))
+    rows_pat, rows_rec, rest = [np.empty((0, W), np.int64)], [np.empty((0, W), np.bool_)], []
+    for members in groups.values():
+        m = np.asarray(members, dtype=np.int64)
+        tail = m.size % W
+        if 0 < tail < MIN_LANES_USED:
+            rest.extend(m[m.size - tail:].tolist())
+            m = m[:m.size - tail]
+        if m.size == 0:
+            continue
+        nb = -(-m.size // W)
+        pat = np.full(nb * W, m[0], dtype=np.int64)
+        pat[:m.size] = m
+        rec = np.zeros(nb * W, dtype=np.bool_)
+        rec[:m.size] = True
+        rows_pat.append(pat.reshape(nb, W))
+        rows_rec.append(rec.reshape(nb, W))
+    return np.concatenate(rows_pat), np.concatenate(rows_rec), np.asarray(sorted(rest), dtype=np.int64)

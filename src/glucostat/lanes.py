@@ -23,10 +23,8 @@ import numpy as np
 from numba import njit, prange
 
 from .model import N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, F, P, S, rhs_at
-from .solver import (_A21, _A31, _A32, _A41, _A42, _A43, _A51, _A52, _A53, _A54, _A61, _A62, _A63, _A64, _A65, _B1,
-                     _B3, _B4, _B5, _B6, _C2, _C3, _C4, _C5, _E1, _E3, _E4, _E5, _E6, _E7, _P,
-                     NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
-                     STATUS_STEP_TOO_SMALL)
+from .solver import (_E1, _E3, _E4, _E5, _E6, _E7, _P, NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE,
+                     STATUS_NOT_FINITE, STATUS_STEP_TOO_SMALL, clamp_step, dp_stages)
 
 #: Patients per block. LLVM treats loops of fewer than 16 iterations as too short for runtime alias
 #: checks, so 16 is the smallest count it vectorises (4 AVX2 or 2 AVX-512 vectors of float64).
@@ -174,32 +172,8 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 stop = True
                 break
             n_try += 1
-            if h > h_max:
-                h = h_max
-            last = False
-            if t + h >= t1 - 1e-12 * (1.0 + abs(t1)):
-                h = t1 - t
-                last = True
-            for m in range(NS):
-                y_tmp[m] = y[m] + h * _A21 * k[0, m]
-            rhs_block(t + _C2 * h, y_tmp, u, p, k[1], out)
-            for m in range(NS):
-                y_tmp[m] = y[m] + h * (_A31 * k[0, m] + _A32 * k[1, m])
-            rhs_block(t + _C3 * h, y_tmp, u, p, k[2], out)
-            for m in range(NS):
-                y_tmp[m] = y[m] + h * (_A41 * k[0, m] + _A42 * k[1, m] + _A43 * k[2, m])
-            rhs_block(t + _C4 * h, y_tmp, u, p, k[3], out)
-            for m in range(NS):
-                y_tmp[m] = y[m] + h * (_A51 * k[0, m] + _A52 * k[1, m] + _A53 * k[2, m] + _A54 * k[3, m])
-            rhs_block(t + _C5 * h, y_tmp, u, p, k[4], out)
-            for m in range(NS):
-                y_tmp[m] = y[m] + h * (_A61 * k[0, m] + _A62 * k[1, m] + _A63 * k[2, m] + _A64 * k[3, m]
-                                       + _A65 * k[4, m])
-            rhs_block(t + h, y_tmp, u, p, k[5], out)
-            for m in range(NS):
-                y_new[m] = y[m] + h * (_B1 * k[0, m] + _B3 * k[2, m] + _B4 * k[3, m] + _B5 * k[4, m]
-                                       + _B6 * k[5, m])
-            rhs_block(t + h, y_new, u, p, k[6], out)
+            h, last = clamp_step(t, h, t1, h_max)
+            dp_stages(rhs_block, t, h, y, u, p, k, y_tmp, y_new, out)
             _lane_errors(h, k, y, y_new, rtol, lane_err)
             err = 0.0
             finite = True

@@ -93,6 +93,44 @@ def _dense(y_old, h, k, theta, out):
 
 
 @njit(cache=True, inline="always")
+def clamp_step(t, h, t1, h_max):
+    """The next step from ``t``: ``h`` at most ``h_max``, shortened to end exactly at the breakpoint
+    ``t1`` (then ``last`` is True). Returns ``(h, last)``."""
+    if h > h_max:
+        h = h_max
+    if t + h >= t1 - 1e-12 * (1.0 + abs(t1)):
+        return t1 - t, True
+    return h, False
+
+
+@njit(cache=True, inline="always")
+def dp_stages(rhs, t, h, y, u, p, k, y_tmp, y_new, out):
+    """One Dormand-Prince 5(4) step from ``(t, y)`` with ``k[0] = f(t, y)``: stages ``k[1..6]`` and the
+    5th-order solution ``y_new`` (``k[6] = f(t + h, y_new)``, first-same-as-last). ``rhs(t, y, u, p, dy,
+    out)`` is the right-hand side: :func:`glucostat.model.evaluate` for one patient, or
+    :func:`glucostat.lanes.rhs_block` for a block of interleaved patients (any vector length)."""
+    n = y.shape[0]
+    for i in range(n):
+        y_tmp[i] = y[i] + h * _A21 * k[0, i]
+    rhs(t + _C2 * h, y_tmp, u, p, k[1], out)
+    for i in range(n):
+        y_tmp[i] = y[i] + h * (_A31 * k[0, i] + _A32 * k[1, i])
+    rhs(t + _C3 * h, y_tmp, u, p, k[2], out)
+    for i in range(n):
+        y_tmp[i] = y[i] + h * (_A41 * k[0, i] + _A42 * k[1, i] + _A43 * k[2, i])
+    rhs(t + _C4 * h, y_tmp, u, p, k[3], out)
+    for i in range(n):
+        y_tmp[i] = y[i] + h * (_A51 * k[0, i] + _A52 * k[1, i] + _A53 * k[2, i] + _A54 * k[3, i])
+    rhs(t + _C5 * h, y_tmp, u, p, k[4], out)
+    for i in range(n):
+        y_tmp[i] = y[i] + h * (_A61 * k[0, i] + _A62 * k[1, i] + _A63 * k[2, i] + _A64 * k[3, i] + _A65 * k[4, i])
+    rhs(t + h, y_tmp, u, p, k[5], out)
+    for i in range(n):
+        y_new[i] = y[i] + h * (_B1 * k[0, i] + _B3 * k[2, i] + _B4 * k[3, i] + _B5 * k[4, i] + _B6 * k[5, i])
+    rhs(t + h, y_new, u, p, k[6], out)
+
+
+@njit(cache=True, inline="always")
 def apply_jumps(y, jump_offset, jump_state, jump_value, k):
     """Add segment ``k``'s impulses to ``y``: ``y[jump_state[j]] += jump_value[j]`` for j in
     ``jump_offset[k]:jump_offset[k+1]`` (compressed rows, :meth:`glucostat.scenario.CompiledScenario.sparse_jumps`)."""
@@ -165,33 +203,8 @@ def integrate(y0, p, breakpoints, inputs, jump_offset, jump_state, jump_value, m
                 status = STATUS_MAX_STEPS
                 break
             n_try += 1
-            if h > h_max:
-                h = h_max
-            last = False
-            if t + h >= t1 - 1e-12 * (1.0 + abs(t1)):
-                h = t1 - t
-                last = True
-            # stages
-            for i in range(N_STATES):
-                y_tmp[i] = y[i] + h * _A21 * k[0, i]
-            evaluate(t + _C2 * h, y_tmp, u, p, k[1], out)
-            for i in range(N_STATES):
-                y_tmp[i] = y[i] + h * (_A31 * k[0, i] + _A32 * k[1, i])
-            evaluate(t + _C3 * h, y_tmp, u, p, k[2], out)
-            for i in range(N_STATES):
-                y_tmp[i] = y[i] + h * (_A41 * k[0, i] + _A42 * k[1, i] + _A43 * k[2, i])
-            evaluate(t + _C4 * h, y_tmp, u, p, k[3], out)
-            for i in range(N_STATES):
-                y_tmp[i] = y[i] + h * (_A51 * k[0, i] + _A52 * k[1, i] + _A53 * k[2, i] + _A54 * k[3, i])
-            evaluate(t + _C5 * h, y_tmp, u, p, k[4], out)
-            for i in range(N_STATES):
-                y_tmp[i] = y[i] + h * (_A61 * k[0, i] + _A62 * k[1, i] + _A63 * k[2, i] + _A64 * k[3, i]
-                                       + _A65 * k[4, i])
-            evaluate(t + h, y_tmp, u, p, k[5], out)
-            for i in range(N_STATES):
-                y_new[i] = y[i] + h * (_B1 * k[0, i] + _B3 * k[2, i] + _B4 * k[3, i] + _B5 * k[4, i]
-                                       + _B6 * k[5, i])
-            evaluate(t + h, y_new, u, p, k[6], out)
+            h, last = clamp_step(t, h, t1, h_max)
+            dp_stages(evaluate, t, h, y, u, p, k, y_tmp, y_new, out)
             # error estimate: max norm of the scaled local error (Hairer et al. eq. II.4.11 with the
             # maximum instead of the mean square, so that inactive states, e.g. an unused insulin
             # depot, do not dilute the error of the active ones)

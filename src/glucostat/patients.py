@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
@@ -162,9 +163,15 @@ assert [P[k] for k in _PARAM_NAMES] == list(range(N_PARAMS))
 
 
 def resolve(patient: "Patient | str") -> Patient:
-    """Accept a :class:`Patient` or a preset name."""
+    """Accept a :class:`Patient` or a preset name (a preset is built once per process and shared:
+    patients are immutable)."""
     if isinstance(patient, Patient):
         return patient
     if isinstance(patient, str):
-        return Patient.from_preset(patient)
+        return _preset(patient)
     raise InvalidInputError("patient", patient, f"a Patient or one of: {', '.join(PRESETS)}")
+
+
+@lru_cache(maxsize=None)
+def _preset(name: str) -> Patient:
+    return Patient.from_preset(name)

@@ -141,3 +141,14 @@ def test_a_failing_lane_leaves_the_others_running():
     assert st[5] == gs.solver.STATUS_NOT_FINITE and (np.delete(st, 5) == 0).all() and (st_good == 0).all()
     assert np.isnan(g[5, -1])
     assert np.max(np.abs(np.delete(g, 5, axis=0) - np.delete(good, 5, axis=0))) < 0.05
+
+
+def test_lane_error_norm_keeps_a_nan():
+    """A lane whose error is NaN in one state stays NaN whatever the later states hold (the step
+    control must see it and retire the lane)."""
+    k = np.ones((7, N_STATES * W))
+    y = np.ones(N_STATES * W)
+    k[3, 0 * W + 3] = np.nan  # lane 3, first state
+    lane_err = np.empty(W)
+    lanes._lane_errors(0.5, k, y, y, 1e-4, lane_err)
+    assert np.isnan(lane_err[3]) and np.isfinite(np.delete(lane_err, 3)).all()

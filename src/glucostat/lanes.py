@@ -109,13 +109,15 @@ def _lane_errors(h, k, y, y_new, tol, lane_err):
             m = s * W + l
             e = h * (_E1 * k[0, m] + _E3 * k[2, m] + _E4 * k[3, m] + _E5 * k[4, m] + _E6 * k[5, m] + _E7 * k[6, m])
             r = abs(e) / (tol + tol * max(abs(y[m]), abs(y_new[m])))
-            lane_err[l] = r if not (r <= lane_err[l]) else lane_err[l]  # NaN propagates
+            lane_err[l] = r if (r > lane_err[l] or r != r) else lane_err[l]  # a NaN, once there, stays
 
 
 @njit(cache=True, error_model="numpy")
 def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, jump_state, jump_value, meal_reset,
                      t_out, rtol, h_max, max_steps, glucose_col, keep_outputs, block_pat, block_record,
                      glucose, outputs, status, steps):
+    """Integrate block ``b`` (lanes ``block_pat[b]``) through its scenario, writing the recorded lanes'
+    rows of ``glucose``/``outputs``/``status`` and the block's accepted steps ``steps[b]``."""
     pats = block_pat[b]
     record = block_record[b].copy()
     n_out = t_out.shape[0]

@@ -152,3 +152,28 @@ def test_lane_error_norm_keeps_a_nan():
     lane_err = np.empty(W)
     lanes._lane_errors(0.5, k, y, y, 1e-4, lane_err)
     assert np.isnan(lane_err[3]) and np.isfinite(np.delete(lane_err, 3)).all()
+
+
+def test_lanes_with_different_breakpoints_per_patient():
+    """A block of patients whose scenarios all differ (random meal times) stops at every lane's
+    breakpoints, each lane entering its own segments there. (pack_blocks leaves such patients to the
+    scalar integrator, measured as fast; the kernel must still be right for any block.)"""
+    pats = [gs.Patient.from_preset(("healthy", "t2d", "prediabetes")[i % 3]) for i in range(W)]
+    scens = [gs.Scenario.random_days(days=1, seed=i) for i in range(W)]
+    y0, params, packed, _ = engine.prepare(pats, scens)
+    block_pat, block_record, rest = lanes.pack_blocks(packed, np.arange(W), params)
+    assert block_pat.shape == (0, W) and rest.size == W  # no two share their breakpoints
+    block_pat, block_record = lanes._block_arrays([np.arange(W)])
+    t_out = np.arange(0.0, 1440.1, 5.0)
+    g, _, st, _ = lanes.integrate_blocks(y0, params, packed.segments, packed.breakpoints, packed.inputs,
+                                         *packed.jump_arrays, packed.meal_reset, t_out, 1e-4, 30.0, 10_000_000,
+                                         int(F.glucose), False, block_pat, block_record)
+    assert (st == 0).all()
+    g1, _, _ = engine.integrate_batch_adaptive(y0, params, packed.segments, packed.breakpoints, packed.inputs,
+                                               *packed.jump_arrays, packed.meal_reset, t_out, 1e-4,
+                                               int(F.glucose), False)
+    assert np.max(np.abs(g1 - g)) < 0.05
+    for i in (0, 7, 15):
+        ys = integrate_reference(y0[i], params[i], scens[i].compile(pats[i].body_weight_kg), t_out,
+                                 rtol=1e-10, atol=1e-10)
+        assert np.max(np.abs(ys[:, S.plasma_glucose] / params[i, gs.model.P.VG] - g[i])) < 0.2, i

@@ -135,6 +135,8 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
     pats = block_pat[b]
     record = block_record[b].copy()
     n_out = t_out.shape[0]
+    if n_out == 0:
+        return
     y = np.empty(NS)
     p = np.empty(N_PARAMS * W)
     u = np.empty(N_INPUTS * W)

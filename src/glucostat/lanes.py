@@ -53,9 +53,16 @@ _allow_alias_checks()
 
 @njit(cache=True, error_model="numpy")
 def rhs_block(t, y, u, p, dy, out):
-    """Right-hand side of a block of :data:`LANES` patients (interleaved vectors), in place."""
+    """Right-hand side and outputs of a block of :data:`LANES` patients (interleaved vectors), in place."""
     for l in range(W):
-        rhs_at(t, y, u, p, dy, out, l, W)
+        rhs_at(t, y, u, p, dy, out, l, W, True)
+
+
+@njit(cache=True, error_model="numpy")
+def derivative_block(t, y, u, p, dy, out):
+    """:func:`rhs_block` without the outputs (``out`` untouched): what the integrator's stages need."""
+    for l in range(W):
+        rhs_at(t, y, u, p, dy, out, l, W, False)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -187,7 +194,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
         for l in range(W):
             if seg[l] + 1 < seg_end[l] and breakpoints[bp_of[l] + seg[l] + 1] < t1:
                 t1 = breakpoints[bp_of[l] + seg[l] + 1]
-        rhs_block(t, y, u, p, k[0], out)
+        derivative_block(t, y, u, p, k[0], out)
         while t < t1:
             if n_try >= max_steps:
                 for l in range(W):
@@ -197,7 +204,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 break
             n_try += 1
             h, last = clamp_step(t, h, t1, h_max)
-            dp_stages(rhs_block, t, h, y, u, p, k, y_tmp, y_new, out)
+            dp_stages(derivative_block, t, h, y, u, p, k, y_tmp, y_new, out)
             _lane_errors(h, k, y, y_new, rtol, lane_err)
             err = 0.0
             finite = True
@@ -217,7 +224,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                             record[l] = False
                             code[l] = STATUS_NOT_FINITE
                     h = 1e-3
-                    rhs_block(t, y, u, p, k[0], out)
+                    derivative_block(t, y, u, p, k[0], out)
                     if not active.any():
                         stop = True
                         break

@@ -489,13 +489,20 @@ def evaluate(t, y, u, p, dy, out):
     out : ndarray (N_OUTPUTS,)
         Receives the organ fluxes and concentrations, layout :class:`F`.
     """
-    rhs_at(t, y, u, p, dy, out, 0, 1)
+    rhs_at(t, y, u, p, dy, out, 0, 1, True)
+
+
+@njit(cache=True, error_model="numpy")
+def derivative(t, y, u, p, dy, out):
+    """:func:`evaluate` without the outputs (``out`` untouched): what an integrator's stages need."""
+    rhs_at(t, y, u, p, dy, out, 0, 1, False)
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
-def rhs_at(t, y, u, p, dy, out, l, w):
+def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     """The right-hand side of :func:`evaluate` for entry ``l`` of interleaved vectors: state ``s`` of
-    patient ``l`` is ``y[s * w + l]`` (likewise ``u``, ``p``, ``dy``, ``out``).
+    patient ``l`` is ``y[s * w + l]`` (likewise ``u``, ``p``, ``dy``, ``out``); ``out`` is written only
+    ``with_outputs``.
 
     The single source of the model's equations: :func:`evaluate` is ``w = 1``, and
     :mod:`glucostat.lanes` calls it for ``l`` in ``range(w)`` over a block of ``w`` patients,
@@ -973,6 +980,8 @@ def rhs_at(t, y, u, p, dy, out, l, w):
     dy[S.cum_glycogen_synthesis * w + l] = glycogen_synthesis
     dy[S.cum_hepatic_glycolysis * w + l] = hepatic_glycolysis
 
+    if not with_outputs:  # a constant where inlined: the integrators' stages need only dy
+        return
     # reported concentrations: a state within round-off of zero (solver.clip_roundoff) is reported as 0
     out[F.glucose * w + l] = g if g > 0.0 else 0.0
     out[F.insulin * w + l] = insulin if insulin > 0.0 else 0.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .model import N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, evaluate
+from .model import N_OUTPUTS, N_STATES, NONNEGATIVE_STATES, S, derivative, evaluate
 
 STATUS_OK = 0
 STATUS_MAX_STEPS = 1
@@ -197,14 +197,14 @@ def integrate(y0, p, breakpoints, inputs, jump_offset, jump_state, jump_value, m
             i_eval += 1
         if t1 <= t0:
             continue
-        evaluate(t, y, u, p, k[0], out)
+        derivative(t, y, u, p, k[0], out)
         while t < t1:
             if n_try >= max_steps:
                 status = STATUS_MAX_STEPS
                 break
             n_try += 1
             h, last = clamp_step(t, h, t1, h_max)
-            dp_stages(evaluate, t, h, y, u, p, k, y_tmp, y_new, out)
+            dp_stages(derivative, t, h, y, u, p, k, y_tmp, y_new, out)
             # error estimate: max norm of the scaled local error (Hairer et al. eq. II.4.11 with the
             # maximum instead of the mean square, so that inactive states, e.g. an unused insulin
             # depot, do not dilute the error of the active ones)

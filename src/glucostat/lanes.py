@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from .model import N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, F, P, S, rhs_at
-from .solver import (_E1, _E3, _E4, _E5, _E6, _E7, _P, NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE,
-                     STATUS_NOT_FINITE, STATUS_STEP_TOO_SMALL, clamp_step, dp_stages)
+from .solver import (_E1, _E3, _E4, _E5, _E6, _E7, NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE,
+                     STATUS_NOT_FINITE, STATUS_STEP_TOO_SMALL, clamp_step, dense_output, dp_stages, next_step)
 
 #: Patients per block. LLVM treats loops of fewer than 16 iterations as too short for runtime alias
 #: checks, so 16 is the smallest count it vectorises (4 AVX2 or 2 AVX-512 vectors of float64).
@@ -63,24 +63,6 @@ def derivative_block(t, y, u, p, dy, out):
     """:func:`rhs_block` without the outputs (``out`` untouched): what the integrator's stages need."""
     for l in range(W):
         rhs_at(t, y, u, p, dy, out, l, W, False)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _dense(y_old, h, k, theta, out):
-    """Dormand-Prince dense output at ``t_old + theta h`` for every state and lane (as solver._dense)."""
-    t1 = theta
-    t2 = t1 * theta
-    t3 = t2 * theta
-    t4 = t3 * theta
-    w0 = _P[0, 0] * t1 + _P[0, 1] * t2 + _P[0, 2] * t3 + _P[0, 3] * t4
-    w2 = _P[2, 0] * t1 + _P[2, 1] * t2 + _P[2, 2] * t3 + _P[2, 3] * t4
-    w3 = _P[3, 0] * t1 + _P[3, 1] * t2 + _P[3, 2] * t3 + _P[3, 3] * t4
-    w4 = _P[4, 0] * t1 + _P[4, 1] * t2 + _P[4, 2] * t3 + _P[4, 3] * t4
-    w5 = _P[5, 0] * t1 + _P[5, 1] * t2 + _P[5, 2] * t3 + _P[5, 3] * t4
-    w6 = _P[6, 0] * t1 + _P[6, 1] * t2 + _P[6, 2] * t3 + _P[6, 3] * t4
-    for m in range(NS):
-        out[m] = y_old[m] + h * (k[0, m] * w0 + k[2, m] * w2 + k[3, m] * w3 + k[4, m] * w4 + k[5, m] * w5
-                                 + k[6, m] * w6)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -232,7 +214,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
             if err <= 1.0:
                 t_new = t1 if last else t + h
                 while i_eval < n_out and t_out[i_eval] < t_new:
-                    _dense(y, h, k, (t_out[i_eval] - t) / h, dense)
+                    dense_output(y, h, k, (t_out[i_eval] - t) / h, dense)
                     _record(t_out[i_eval], i_eval, dense, u, p, out, dummy, pats, record, glucose_col, glucose,
                             outputs, keep_outputs)
                     i_eval += 1
@@ -252,10 +234,9 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 if not active.any():
                     stop = True
                     break
-                fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
-                h *= min(10.0, max(0.2, fac))
+                h = next_step(h, err, True)
             else:
-                h *= max(0.2, 0.9 * err ** (-0.2))
+                h = next_step(h, err, False)
                 if h < 1e-10 * (1.0 + abs(t)):
                     for l in range(W):
                         if active[l]:

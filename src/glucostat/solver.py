@@ -76,20 +76,36 @@ def state_status(y, negative_tolerance):
     return STATUS_OK
 
 
-@njit(cache=True)
-def _dense(y_old, h, k, theta, out):
-    """Dormand-Prince dense output at ``t_old + theta h`` into ``out``."""
+@njit(cache=True, inline="always")
+def dense_output(y_old, h, k, theta, out):
+    """Dormand-Prince dense output at ``t_old + theta h`` into ``out`` (Hairer et al. II.6), for a state
+    vector of any length (one patient, or a block of interleaved patients in :mod:`glucostat.lanes`).
+
+    The weights are computed once; stage 2's is zero (``_P[1] = 0``) and skipped."""
     t1 = theta
     t2 = t1 * theta
     t3 = t2 * theta
     t4 = t3 * theta
-    n = y_old.shape[0]
-    for i in range(n):
-        acc = 0.0
-        for s in range(7):
-            w = _P[s, 0] * t1 + _P[s, 1] * t2 + _P[s, 2] * t3 + _P[s, 3] * t4
-            acc += k[s, i] * w
-        out[i] = y_old[i] + h * acc
+    w0 = _P[0, 0] * t1 + _P[0, 1] * t2 + _P[0, 2] * t3 + _P[0, 3] * t4
+    w2 = _P[2, 0] * t1 + _P[2, 1] * t2 + _P[2, 2] * t3 + _P[2, 3] * t4
+    w3 = _P[3, 0] * t1 + _P[3, 1] * t2 + _P[3, 2] * t3 + _P[3, 3] * t4
+    w4 = _P[4, 0] * t1 + _P[4, 1] * t2 + _P[4, 2] * t3 + _P[4, 3] * t4
+    w5 = _P[5, 0] * t1 + _P[5, 1] * t2 + _P[5, 2] * t3 + _P[5, 3] * t4
+    w6 = _P[6, 0] * t1 + _P[6, 1] * t2 + _P[6, 2] * t3 + _P[6, 3] * t4
+    for m in range(y_old.shape[0]):
+        out[m] = y_old[m] + h * (k[0, m] * w0 + k[2, m] * w2 + k[3, m] * w3 + k[4, m] * w4 + k[5, m] * w5
+                                 + k[6, m] * w6)
+
+
+@njit(cache=True, inline="always")
+def next_step(h, err, accepted):
+    """The next step size after a step of size ``h`` with error ratio ``err`` (Hairer et al. II.4,
+    exponent 1/5, safety 0.9): ``h 0.9 err^(-1/5)``, the factor within [0.2, 10] after an accepted
+    step and at least 0.2 after a rejected one."""
+    if accepted:
+        fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
+        return h * min(10.0, max(0.2, fac))
+    return h * max(0.2, 0.9 * err ** (-0.2))
 
 
 @njit(cache=True, inline="always")
@@ -107,8 +123,8 @@ def clamp_step(t, h, t1, h_max):
 def dp_stages(rhs, t, h, y, u, p, k, y_tmp, y_new, out):
     """One Dormand-Prince 5(4) step from ``(t, y)`` with ``k[0] = f(t, y)``: stages ``k[1..6]`` and the
     5th-order solution ``y_new`` (``k[6] = f(t + h, y_new)``, first-same-as-last). ``rhs(t, y, u, p, dy,
-    out)`` is the right-hand side: :func:`glucostat.model.evaluate` for one patient, or
-    :func:`glucostat.lanes.rhs_block` for a block of interleaved patients (any vector length)."""
+    out)`` is the right-hand side without outputs: :func:`glucostat.model.derivative` for one patient,
+    or :func:`glucostat.lanes.derivative_block` for a block of interleaved patients (any vector length)."""
     n = y.shape[0]
     for i in range(n):
         y_tmp[i] = y[i] + h * _A21 * k[0, i]
@@ -224,7 +240,7 @@ def integrate(y0, p, breakpoints, inputs, jump_offset, jump_state, jump_value, m
                 t_new = t1 if last else t + h
                 # dense output for evaluation times inside (t, t_new)
                 while i_eval < n_eval and t_eval[i_eval] < t_new:
-                    _dense(y, h, k, (t_eval[i_eval] - t) / h, ys[i_eval])
+                    dense_output(y, h, k, (t_eval[i_eval] - t) / h, ys[i_eval])
                     evaluate(t_eval[i_eval], ys[i_eval], u, p, dummy, out)
                     outs[i_eval, :] = out
                     i_eval += 1
@@ -236,10 +252,9 @@ def integrate(y0, p, breakpoints, inputs, jump_offset, jump_state, jump_value, m
                 status = state_status(y, NEGATIVE_TOLERANCE_PER_ATOL * atol)
                 if status != STATUS_OK:
                     break
-                fac = 0.9 * err ** (-0.2) if err > 0 else 10.0
-                h *= min(10.0, max(0.2, fac))
+                h = next_step(h, err, True)
             else:
-                h *= max(0.2, 0.9 * err ** (-0.2))
+                h = next_step(h, err, False)
                 if h < 1e-10 * (1.0 + abs(t)):
                     status = STATUS_STEP_TOO_SMALL
                     break

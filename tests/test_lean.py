@@ -79,21 +79,21 @@ def test_lean_matches_solve_ivp_and_full_kernel():
     b = simulate_batch(pats, scens, output_every_min=5.0)
     f = simulate_batch(pats, scens, output_every_min=5.0, kernel="rk4", step_min=0.125)
     assert b.ok and f.ok
-    # children's glucose turnover per kg is 2.4x the adults' (faster dynamics): ~0.025 mg/dL there,
-    # <= 0.006 in adults and adolescents; the goal is 0.2
-    assert np.max(np.abs(b.glucose_mg_dl - f.glucose_mg_dl)) < 0.05
+    # children's glucose turnover per kg is 2.4x the adults' (faster dynamics): ~0.05 mg/dL there at the
+    # default rtol 3e-4, ~0.02 in adults and adolescents; the goal is 0.2
+    assert np.max(np.abs(b.glucose_mg_dl - f.glucose_mg_dl)) < 0.1
     adults = [k for k, g in enumerate(c.groups) if g != "child"]
-    assert np.max(np.abs(b.glucose_mg_dl[adults] - f.glucose_mg_dl[adults])) < 0.02
+    assert np.max(np.abs(b.glucose_mg_dl[adults] - f.glucose_mg_dl[adults])) < 0.05
     i = pats.index(fast)
     ys = integrate_reference(np.asarray(fast.initial_state, float), fast.parameter_vector(),
                              scens[i].compile(fast.body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
-    assert np.max(np.abs(ys[:, S.plasma_glucose] / fast.values["VG"] - b.glucose_mg_dl[i])) < 0.02
+    assert np.max(np.abs(ys[:, S.plasma_glucose] / fast.values["VG"] - b.glucose_mg_dl[i])) < 0.05
 
 
 def test_insulin_products_and_skipped_depot_rows():
     """Blocks whose lanes neither hold nor receive regular or long-acting insulin skip those depots'
     rows (they stay exactly zero); a block where one lane injects glargine, another regular and a
-    third degludec integrates all rows, and every lane stays within 0.02 mg/dL of solve_ivp."""
+    third degludec integrates all rows, and every lane stays within 0.05 mg/dL of solve_ivp."""
     c = list(generate_cohort("t1d-adult", 4, seed=21).patients)
     rapid = _t1d_day(c[0])
     y0, params, packed, _ = prepare([c[0]] * lean.LANES, [rapid] * lean.LANES)
@@ -120,7 +120,7 @@ def test_insulin_products_and_skipped_depot_rows():
     for p, sc, g in zip(c, scens, b.glucose_mg_dl):
         ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile(p.body_weight_kg),
                                   b.time_min, rtol=1e-10, atol=1e-10)
-        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.02
+        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.05
 
 
 def test_mixed_batch_and_lane_independence():
@@ -132,7 +132,7 @@ def test_mixed_batch_and_lane_independence():
     assert b.ok
     for i in (0, 9, 20):
         alone = simulate_batch([pats[i]], scens[i])
-        assert np.max(np.abs(alone.glucose_mg_dl[0] - b.glucose_mg_dl[i])) < 0.02
+        assert np.max(np.abs(alone.glucose_mg_dl[0] - b.glucose_mg_dl[i])) < 0.05
 
 
 def test_failure_stays_in_its_lane():
@@ -165,8 +165,8 @@ def test_iv_inputs_and_interstitial_signal():
     for signal, col in (("plasma", "Plasma glucose [mg/dL]"), ("interstitial", "Interstitial glucose [mg/dL]")):
         b = simulate_batch([p], sc, signal=signal, output_every_min=2.0)
         ref = gs.simulate(p, sc, t_eval=b.time_min).get(col)
-        # the 20-g IV bolus spike (~150 mg/dL) is the hardest case for interpolated outputs
-        assert np.max(np.abs(ref - b.glucose_mg_dl[0])) < 0.1
+        # the 20-g IV bolus spike (~150 mg/dL) is the hardest case for interpolated outputs (~0.12 at rtol 3e-4)
+        assert np.max(np.abs(ref - b.glucose_mg_dl[0])) < 0.15
 
 
 def test_implicit_solve_inverts_the_linear_part():

@@ -4,6 +4,7 @@ import concurrent.futures
 import json
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -33,9 +34,10 @@ def test_trial_table_summary_and_chunk_independence(local):
     a = t[t["Arm"] == "pid-dexcom"].set_index("Patient index")["Mean glucose [mg/dL]"]
     b = t[t["Arm"] == "basal-bolus"].set_index("Patient index")["Mean glucose [mg/dL]"]
     assert d["Difference from basal-bolus"] == pytest.approx((a - b).mean())
-    # the same trial in other chunks: identical numbers
+    # the same trial in other chunks: other companions in each lockstep block, the same numbers within
+    # the step tolerance (identical chunks give identical numbers: the Dask test)
     other = run_trial(Trial(**{**TRIAL.to_dict(), "arms": TRIAL.arms, "chunk_size": 6}))
-    pd.testing.assert_frame_equal(local.per_patient(), other.per_patient())
+    _equal_but_for_rounding(local.per_patient(), other.per_patient())
 
 
 def test_trial_writes_parquet_partitioned_by_arm(local, tmp_path):
@@ -69,8 +71,25 @@ def test_trial_on_dask_local_cluster_equals_local_run(local):
                 again = job.result(timeout=300)
     pd.testing.assert_frame_equal(run_trial(one_each).per_patient(), again.per_patient())
     # other chunks put other companions in a patient's lockstep block: equal within the step tolerance
-    pd.testing.assert_frame_equal(local.per_patient(), again.per_patient(), check_exact=False, rtol=1e-3,
-                                  atol=1e-3)  # risk indices near zero (LBGI 0.045 vs 0.046)
+    _equal_but_for_rounding(local.per_patient(), again.per_patient())
+
+
+def _equal_but_for_rounding(a, b):
+    """Per-patient tables of runs whose glucose differs within the step tolerance (~0.02 mg/dL): a CGM
+    reading near x.5 may then round the other way, moving a glucose statistic by up to 1 mg/dL and a
+    time-in-range share by one reading; everything else agrees to 1e-3 (risk indices near zero:
+    LBGI 0.045 vs 0.046)."""
+    assert list(a.columns) == list(b.columns)
+    one_reading = 100.0 / a["Readings [1]"].min()
+    for col in a.columns:
+        if not pd.api.types.is_numeric_dtype(a[col]) or col in ("Patient index", "Status", "Readings [1]"):
+            pd.testing.assert_series_equal(a[col], b[col])
+        elif col.endswith("[mg/dL]"):
+            np.testing.assert_allclose(a[col], b[col], rtol=0, atol=1.0, err_msg=col)
+        elif col.startswith("Time "):
+            np.testing.assert_allclose(a[col], b[col], rtol=0, atol=one_reading + 1e-9, err_msg=col)
+        else:
+            np.testing.assert_allclose(a[col], b[col], rtol=1e-3, atol=1e-3, err_msg=col)
 
 
 def test_trial_refuses_oversized_runs_and_bad_arms():

@@ -39,21 +39,23 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .errors import InvalidInputError
 
 
-@njit(cache=True)
-def _ar1_rows(w, pacf):
-    """Breton & Kovatchev 2008 sensor-error recursion along each row of ``w`` (sensors x draws):
-    e0 = w0, e_k = pacf (e_{k-1} + w_k)."""
-    e = np.empty_like(w)
-    for i in range(w.shape[0]):
-        e[i, 0] = w[i, 0]
+@njit(cache=True, parallel=True)
+def _johnson_ar1_rows(w, pacf, xi, lam, gamma, delta):
+    """Breton & Kovatchev 2008 sensor error along each row of ``w`` (sensors x draws): the recursion
+    e0 = w0, e_k = pacf (e_{k-1} + w_k), then the Johnson SU transform xi + lam sinh((e - gamma)/delta)."""
+    eps = np.empty_like(w)
+    for i in prange(w.shape[0]):
+        e = w[i, 0]
+        eps[i, 0] = xi + lam * np.sinh((e - gamma) / delta)
         for k in range(1, w.shape[1]):
-            e[i, k] = pacf * (e[i, k - 1] + w[i, k])
-    return e
+            e = pacf * (e + w[i, k])
+            eps[i, k] = xi + lam * np.sinh((e - gamma) / delta)
+    return eps
 
 
 def _interp_rows(times_min, t0, step, values):
@@ -64,10 +66,10 @@ def _interp_rows(times_min, t0, step, values):
     return _interp_rows_kernel(values, k, x - k)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _interp_rows_kernel(values, k, frac):
     out = np.empty((values.shape[0], k.shape[0]))
-    for i in range(values.shape[0]):
+    for i in prange(values.shape[0]):
         for j in range(k.shape[0]):
             out[i, j] = values[i, k[j]] * (1.0 - frac[j]) + values[i, k[j] + 1] * frac[j]
     return out
@@ -180,8 +182,7 @@ class CGM:
             burn = _FACCHINETTI_BURN_IN
             return (f["b0"] + f["b1"] * td + f["b2"] * td**2
                     + _interp_rows(times_min, t0, f["sample_time_min"], v[:, burn:] + cc[:, burn:]))
-        e = _ar1_rows(np.ascontiguousarray(z), self.pacf)
-        eps = self.xi + self.lam * np.sinh((e - self.gamma) / self.delta)
+        eps = _johnson_ar1_rows(np.ascontiguousarray(z), self.pacf, self.xi, self.lam, self.gamma, self.delta)
         return _interp_rows(times_min, t0, self.noise_step_min, eps)
 
     def read(self, interstitial_glucose_mg_dl, noise_mg_dl=0.0, gain=1.0):

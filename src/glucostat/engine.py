@@ -342,9 +342,10 @@ def integrate_full(y0, params, packed: PackedScenarios, t_out, rtol: float, gluc
     return glucose, (outputs if keep_outputs else None), status
 
 
-def check_rtol(rtol: float | None) -> float:
-    """The step tolerance to use: ``rtol``, or :data:`glucostat.lean.DEFAULT_RTOL` if None; bad values refused."""
-    rtol = lean.DEFAULT_RTOL if rtol is None else rtol
+def check_rtol(rtol: float | None, default: float | None = None) -> float:
+    """The step tolerance to use: ``rtol``, or ``default`` (:data:`glucostat.lean.DEFAULT_RTOL` if None)
+    if ``rtol`` is None; bad values refused."""
+    rtol = (lean.DEFAULT_RTOL if default is None else default) if rtol is None else rtol
     if not (isinstance(rtol, (int, float)) and 1e-12 <= rtol <= 1e-3):
         raise InvalidInputError("rtol", rtol, "a number in [1e-12, 1e-3]")
     return float(rtol)
@@ -402,8 +403,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
     (type 1 patients) with the lean SIMD kernel (implicit-explicit ARK4(3) steps) and the rest
     with the full model (adaptive Dormand-Prince, patients sharing breakpoints in SIMD lanes:
-    :func:`integrate_full`), both at tolerance ``rtol`` (default
-    :data:`glucostat.lean.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
+    :func:`integrate_full`), both at tolerance ``rtol`` (default :data:`glucostat.lean.DEFAULT_RTOL`
+    and :data:`glucostat.lanes.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
     ``"rk4"`` the full model with fixed RK4 steps of at most ``step_min`` (the engine's
     stepping for closed loops and Gymnasium environments). ``keep_outputs=True`` (every
     organ flux) needs the full model.
@@ -425,6 +426,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         raise InvalidInputError("signal", signal, "'plasma' or 'interstitial'")
     if kernel not in ("auto", "full", "rk4"):
         raise InvalidInputError("kernel", kernel, "'auto', 'full' or 'rk4'")
+    rtol_full = check_rtol(rtol, lanes.DEFAULT_RTOL)
     rtol = check_rtol(rtol)
     duration = min(float(s.breakpoints[-1] if isinstance(s, CompiledScenario) else s.duration_min) for s in scens)
     t_out = np.arange(0.0, duration + 1e-9, output_every_min)
@@ -454,7 +456,7 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
                                              sub.inputs, *sub.jump_arrays, sub.meal_reset, t_out, steps[full_idx],
                                              int(cols[signal]), bool(keep_outputs))
         else:
-            g, outputs, st = integrate_full(y0[full_idx], params[full_idx], sub, t_out, rtol, int(cols[signal]),
+            g, outputs, st = integrate_full(y0[full_idx], params[full_idx], sub, t_out, rtol_full, int(cols[signal]),
                                             keep_outputs)
         glucose[full_idx] = g
         status[full_idx] = st

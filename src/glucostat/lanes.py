@@ -33,6 +33,9 @@ from .solver import (_E1, _E3, _E4, _E5, _E6, _E7, NEGATIVE_TOLERANCE_PER_ATOL, 
 LANES = 16
 W = LANES
 NS = N_STATES * W
+#: Default step tolerance (rtol = atol) of the full model in a batch (glucose within ~0.01 mg/dL of
+#: solve_ivp; its step count is set by stability, not by this tolerance: docs/architecture.md).
+DEFAULT_RTOL = 1e-4
 
 
 def _allow_alias_checks():

@@ -208,9 +208,12 @@ def _labels(plist: list[Patient]) -> list[str]:
     labels: list[str] = []
     taken: set[str] = set()
     next_k: dict[str, int] = {}  # next suffix to try per base name (keeps large batches linear)
+    bases: dict[int, str] = {}  # per patient object (a batch often repeats the same patients)
     for p in plist:
-        # a preset with overrides is marked; patients named by their maker (cohorts) keep their name
-        base = f"{p.name}*" if p.overrides and p.name in PRESETS else p.name
+        base = bases.get(id(p))
+        if base is None:
+            # a preset with overrides is marked; patients named by their maker (cohorts) keep their name
+            base = bases[id(p)] = f"{p.name}*" if p.overrides and p.name in PRESETS else p.name
         label, k = base, next_k.get(base, 2)
         if label in taken:
             label = f"{base}#{k}"

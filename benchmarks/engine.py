@@ -7,7 +7,8 @@ Prints a table and ends with one JSON line: patient-days per second for (a) the 
 model open loop (the lean SIMD kernel, :mod:`glucostat.lean`) with simglucose-equivalent inputs (basal, three meals eaten at 5 g/min,
 carb-ratio boluses), (b) closed loop with a basal-bolus controller every 5 min (compiled batch,
 :mod:`glucostat.batch`, on the lean kernel), (c) the
-full organ model (healthy and T2D, three meals; full-model SIMD lanes, :mod:`glucostat.lanes`); simglucose's seconds per patient-day
+full organ model (healthy and T2D, three meals; full-model SIMD lanes with implicit-explicit steps,
+:mod:`glucostat.lanes`); simglucose's seconds per patient-day
 (its own T1DPatient stepping every minute, as its environment does); the ratio; the
 maximum glucose error of the batch kernels against solve_ivp (DOP853, rtol = atol = 1e-10; type 1
 patients and the full-model patients as they ran in the timed batches);
@@ -45,6 +46,7 @@ def t1d_day(patient, carb_ratio):
 
 
 def timed(fn, repeat=1):
+    """The shortest of ``repeat`` runs (as timeit: on a shared machine, longer runs measure interference)."""
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -89,7 +91,7 @@ def main(argv=None):
     scens = [scen[id(p)] for p in pats]
 
     simulate_batch(pats[:4], scens[:4])  # warm-up (compiles or loads the cache)
-    s_open, b = timed(lambda: simulate_batch(pats, scens, output_every_min=5.0), repeat=2)
+    s_open, b = timed(lambda: simulate_batch(pats, scens, output_every_min=5.0), repeat=3)
     open_rate = n_t1d / s_open
 
     # accuracy against solve_ivp: patients as they ran in the timed batch (5 + the fastest-absorbing)
@@ -104,7 +106,7 @@ def main(argv=None):
 
     full = ["healthy", "t2d"] * (n_full // 2)
     day = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80})
-    s_full, bf = timed(lambda: simulate_batch(full, day, output_every_min=5.0), repeat=2)
+    s_full, bf = timed(lambda: simulate_batch(full, day, output_every_min=5.0), repeat=3)
     full_rate = n_full / s_full
     for k, name in enumerate(("healthy", "t2d")):  # as they ran in the timed batch (full-model SIMD lanes)
         p = gs.Patient.from_preset(name)
@@ -117,7 +119,7 @@ def main(argv=None):
     th = [th_base[i % len(base)] for i in range(n_t1d)]
     cl_day = gs.Scenario.day(meals={"07:00": 45, "12:00": 70, "18:00": 80})
     simulate_closed_loop_batch(pats[:4], cl_day, therapy=th[:4], seed=1)
-    s_cl, _ = timed(lambda: simulate_closed_loop_batch(pats, cl_day, therapy=th, seed=1), repeat=2)
+    s_cl, _ = timed(lambda: simulate_closed_loop_batch(pats, cl_day, therapy=th, seed=1), repeat=3)
     cl_rate = n_t1d / s_cl
 
     t1d = gs.Patient.from_preset("t1d")

@@ -312,9 +312,10 @@ def _pack_distinct(uniq, which) -> PackedScenarios:
 
 
 def integrate_full(y0, params, packed: PackedScenarios, t_out, rtol: float, glucose_col: int, keep_outputs: bool):
-    """The full model for every patient of a packed batch, adaptive Dormand-Prince at tolerance ``rtol``:
-    patients sharing breakpoints in SIMD lanes (:mod:`glucostat.lanes`), the few left over (a group's
-    last, :data:`glucostat.lanes.MIN_LANES_USED`) one by one (:func:`integrate_batch_adaptive`).
+    """The full model for every patient of a packed batch, adaptive steps at tolerance ``rtol``:
+    patients sharing breakpoints in SIMD lanes (:mod:`glucostat.lanes`, implicit-explicit ARK4(3)), the
+    few left over (a group's last, :data:`glucostat.lanes.MIN_LANES_USED`) one by one on the adaptive
+    Dormand-Prince (:func:`integrate_batch_adaptive`, ``rtol`` = atol).
 
     Returns glucose (N, n_out), outputs (N, n_out, N_OUTPUTS) or None, status (N,).
     """
@@ -402,8 +403,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
 
     ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
     (type 1 patients) with the lean SIMD kernel (implicit-explicit ARK4(3) steps) and the rest
-    with the full model (adaptive Dormand-Prince, patients sharing breakpoints in SIMD lanes:
-    :func:`integrate_full`), both at tolerance ``rtol`` (default :data:`glucostat.lean.DEFAULT_RTOL`
+    with the full model (adaptive implicit-explicit steps for patients sharing breakpoints in SIMD
+    lanes, adaptive Dormand-Prince for the few left over: :func:`integrate_full`), both at tolerance ``rtol`` (default :data:`glucostat.lean.DEFAULT_RTOL`
     and :data:`glucostat.lanes.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
     ``"rk4"`` the full model with fixed RK4 steps of at most ``step_min`` (the engine's
     stepping for closed loops and Gymnasium environments). ``keep_outputs=True`` (every

@@ -9,14 +9,23 @@ whole-number powers) and their branches become selects. LLVM's loop vectoriser n
 checks that the arrays do not overlap, more than its default limit allows; :func:`_allow_alias_checks`
 raises the limit (docs/architecture.md, 'Full-model lanes').
 
-A block steps with the Dormand-Prince 5(4) pair of :func:`glucostat.solver.integrate` (same
-tableau, error norm, step control and dense output), with one step size for all its lanes: the
-error is the maximum over states and lanes, so every lane meets the tolerance. A block stops at
-every lane's breakpoints, where the lanes that reach one enter their next segment (inputs, meal
-reset, impulses); :func:`pack_blocks` fills blocks with patients that share their breakpoints, so
-that the stops are the scenario's own (each lane keeps its own inputs and impulses, which depend on
-body weight). A lane whose state turns non-finite or negative gets its failure status and leaves
-the step control; the others run on.
+A block steps with the additive (IMEX) Runge-Kutta pair ARK4(3)6L[2]SA of Kennedy & Carpenter
+(2003), the lean type 1 kernel's (:mod:`glucostat.lean`), with one step size for all its lanes. The
+fast states (:data:`IMPLICIT_STATES`: portal, liver and plasma insulin, glucagon and its IV depot,
+plasma and tissue glucose, stomach and gut, C-peptide, the sensor lag, exercise, incretin and
+adrenaline; rates 0.1-1.1/min) are implicit through the part of the Jacobian that carries their own
+rates and the insulin, glucagon and glucose cascades
+(:func:`_linear_part`, by differences at the block's start; any matrix gives a valid split, so the
+method's order does not depend on it), solved per lane by substitution; the rest is explicit. The
+fast modes then no longer limit the step (Dormand-Prince needed 385-484 steps a day, stability-bound;
+this takes ~190-240 at the default tolerance). The error is the maximum over states and lanes of
+each state's error relative to its own range (:data:`ERROR_SCALE`), so every lane meets the
+tolerance; outputs inside a step come from the pair's dense output. A block stops at every lane's
+breakpoints, where the lanes that reach one enter their next segment (inputs, meal reset, impulses);
+:func:`pack_blocks` fills blocks with patients that share their breakpoints, so that the stops are
+the scenario's own (each lane keeps its own inputs and impulses, which depend on body weight). A
+lane whose state turns non-finite or negative gets its failure status and leaves the step control;
+the others run on.
 """
 
 from __future__ import annotations
@@ -24,18 +33,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .lean import _AE, _AI, _ARK_STAGES, _BSTAR, _GAMMA, _combine, next_step_ark
 from .model import N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, F, P, S, rhs_at
-from .solver import (_E1, _E3, _E4, _E5, _E6, _E7, NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE,
-                     STATUS_NOT_FINITE, STATUS_STEP_TOO_SMALL, clamp_step, dense_output, dp_stages, next_step)
+from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
+                     STATUS_STEP_TOO_SMALL, clamp_step)
 
 #: Patients per block. LLVM treats loops of fewer than 16 iterations as too short for runtime alias
 #: checks, so 16 is the smallest count it vectorises (4 AVX2 or 2 AVX-512 vectors of float64).
 LANES = 16
 W = LANES
 NS = N_STATES * W
-#: Default step tolerance (rtol = atol) of the full model in a batch (glucose within ~0.01 mg/dL of
-#: solve_ivp; its step count is set by stability, not by this tolerance: docs/architecture.md).
-DEFAULT_RTOL = 1e-4
+#: Default step tolerance of the full model in a batch (relative, and absolute in units of
+#: :data:`ERROR_SCALE`): glucose within ~0.015 mg/dL of solve_ivp on meal days, ~0.07 with drugs,
+#: exercise, glucagon and IV glucose acting (tests/test_lanes.py; docs/architecture.md).
+DEFAULT_RTOL = 3e-4
 
 
 def _allow_alias_checks():
@@ -104,18 +115,240 @@ def _enter_segment(l, s, y, u, inputs, meal_reset, jump_offset, jump_state, jump
         y[jump_state[j] * W + l] += jump_value[j]
 
 
+# --------------------------------------------------------------------------- IMEX steps
+#: States whose own rate can exceed ~0.09/min (the diagonal of the Jacobian; eigenvalues of the full
+#: model reach -1.1/min, and the plasma/tissue glucose exchange and gut absorption of some simglucose
+#: patients -0.3): the stiff part the implicit stages take (docs/architecture.md, 'Full-model lanes').
+#: tests/test_lanes.py checks that every other state's own rate stays slow. Order of the substitution:
+#: the IV glucagon depot feeds plasma glucagon; portal insulin feeds liver insulin, which exchanges with
+#: plasma insulin; the gut feeds plasma glucose, which exchanges with tissue glucose and feeds the
+#: interstitial fluid; the others (from c_peptide on) are implicit in their own rate only.
+IMPLICIT_STATES = (S.glucagon_depot_iv, S.plasma_glucagon, S.portal_insulin, S.liver_insulin, S.plasma_insulin,
+                   S.stomach_solid, S.gut, S.plasma_glucose, S.tissue_glucose, S.interstitial_glucose,
+                   S.c_peptide, S.exercise_vo2, S.exercise_glycogen_depletion, S.incretin, S.adrenaline)
+IMPLICIT = np.array(IMPLICIT_STATES, dtype=np.int64)
+NI = len(IMPLICIT_STATES)
+_DEP, _GLU, _POR, _LIV, _PLA, _STO, _GUT, _GP, _GT, _ISF = range(10)
+#: Off-diagonal entries of the implicit part, (row, column) in IMPLICIT_STATES: glucagon <- IV depot,
+#: liver <- portal insulin, liver <-> plasma insulin, plasma glucose <- gut, plasma <-> tissue glucose,
+#: interstitial <- plasma glucose. Weaker couplings between implicit states (glucagon and adrenaline on
+#: secretion and C-peptide, ~0.01-0.2 of the rates; glucose on secretion) stay explicit.
+OFF_DIAGONAL = ((_GLU, _DEP), (_LIV, _POR), (_LIV, _PLA), (_PLA, _LIV), (_GP, _GUT), (_GP, _GT), (_GT, _GP),
+                (_ISF, _GP))
+NA = NI + len(OFF_DIAGONAL)
+#: States the right-hand side reads: all but the cumulative counters (integrals of fluxes, reported only),
+#: whose stage values are never needed (their steps are the combination of the stages' rates).
+_FED_BACK = np.array([s for s in S if not s.name.startswith("cum_")], dtype=np.int64)
+#: Stage times of the ARK4(3)6L[2]SA pair (the explicit and implicit tables share them).
+_C = _AE.sum(axis=1)
+
+#: Magnitude of each state below which its error counts as absolute (error ratio |e| / (rtol (scale +
+#: |y|)), Hairer et al. eq. II.4.10 with atol = rtol x scale): the state's largest magnitude over a
+#: reference day (healthy and type 2 presets, meals of 50, 70 and 80 g; solve_ivp, rtol 1e-10),
+#: rounded up to one significant figure, at least 1 (states at zero all day: drugs, depots, exercise).
+#: Each state is then controlled relative to its own range. Exception: the stomach and gut at 1 g (the
+#: lean kernel's scale; their range is 30-60 g), because in type 1 diabetes nothing damps an error in
+#: the glucose a meal delivers (simglucose patients on the full model: 0.12 mg/dL at 10 g, 0.03 at 1 g;
+#: healthy and type 2 steps almost unchanged, 229 -> 237 and 193).
+_SCALE_BY_NAME = {
+    "stomach_solid": 1e3, "stomach_liquid": 1e3, "gut": 1e3, "plasma_glucose": 400.0, "tissue_glucose": 200.0,
+    "liver_insulin": 40.0, "plasma_insulin": 30.0, "insulin_signal_1": 400.0, "insulin_signal_liver": 400.0,
+    "remote_insulin": 400.0, "static_secretion": 6.0, "portal_insulin": 20.0, "meal_size": 9e4,
+    "cum_ingested": 3e5, "cum_ra": 3e3, "cum_splanchnic_retention": 300.0, "cum_egp": 2e3, "cum_uii": 2e3,
+    "cum_uid": 3e3, "cum_renal": 200.0, "cum_insulin_secretion": 6e3, "interstitial_glucose": 400.0,
+    "plasma_glucagon": 200.0, "liver_glycogen": 900.0, "c_peptide": 2e3, "c_peptide_peripheral": 3e3,
+    "igf1": 200.0, "cum_gng": 2e3, "cum_glycogenolysis": 700.0, "cum_glycogen_synthesis": 700.0,
+    "cum_hepatic_glycolysis": 20.0, "gh_signal": 2.0, "incretin": 7.0, "cum_hepatic_plasma_uptake": 300.0,
+    "adrenaline": 30.0,
+}
+ERROR_SCALE = np.array([_SCALE_BY_NAME.get(s.name, 1.0) for s in S])
+
+
 @njit(cache=True, inline="always", error_model="numpy")
-def _lane_errors(h, k, y, y_new, tol, lane_err):
-    """Per-lane max-norm error ratio of the embedded pair (Hairer et al. eq. II.4.11 in the max norm,
-    scale tol (1 + max(|y|, |y_new|))); NaN for a lane with a non-finite value."""
+def _lane_errors(err, y, y_new, rtol, lane_err):
+    """Per-lane max-norm error ratio ``|err| / (rtol (scale + max(|y|, |y_new|)))`` over the states
+    (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN for a lane with a
+    non-finite value."""
     for l in range(W):
         lane_err[l] = 0.0
     for s in range(N_STATES):
+        scale = ERROR_SCALE[s]
         for l in range(W):
             m = s * W + l
-            e = h * (_E1 * k[0, m] + _E3 * k[2, m] + _E4 * k[3, m] + _E5 * k[4, m] + _E6 * k[5, m] + _E7 * k[6, m])
-            r = abs(e) / (tol + tol * max(abs(y[m]), abs(y_new[m])))
+            r = abs(err[m]) / (rtol * (scale + max(abs(y[m]), abs(y_new[m]))))
             lane_err[l] = r if (r > lane_err[l] or r != r) else lane_err[l]  # a NaN, once there, stays
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _linear_part(t, y, u, p, a, f0, f1, y_pert, out):
+    """The implicit part's matrix in every lane, from the Jacobian at ``(t, y)`` by forward differences
+    (step 1e-6 (1 + |y|)): ``a[i W + l]`` the own rate of implicit state ``i``, ``a[(NI + k) W + l]`` the
+    entry :data:`OFF_DIAGONAL` ``k``.
+
+    Any matrix makes a valid splitting f = (f - A y_I) + A y_I (the explicit part is the rest, so the
+    method's order does not depend on it); this one puts the fast modes in the implicit part, so that
+    they no longer limit the step, and keeps the stage solves a short substitution (:func:`_solve`)."""
+    derivative_block(t, y, u, p, f0, out)
+    for m in range(NS):
+        y_pert[m] = y[m]
+    for j in range(NI):
+        col = IMPLICIT[j] * W
+        for l in range(W):
+            y_pert[col + l] = y[col + l] + 1e-6 * (1.0 + abs(y[col + l]))
+        derivative_block(t, y_pert, u, p, f1, out)
+        for l in range(W):
+            d = y_pert[col + l] - y[col + l]
+            row = IMPLICIT[j] * W + l
+            a[j * W + l] = (f1[row] - f0[row]) / d
+            for k in range(len(OFF_DIAGONAL)):
+                if OFF_DIAGONAL[k][1] == j:
+                    row = IMPLICIT[OFF_DIAGONAL[k][0]] * W + l
+                    a[(NI + k) * W + l] = (f1[row] - f0[row]) / d
+            y_pert[col + l] = y[col + l]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _inverse_2x2(a, c, q, i, j, k_ij, k_ji, at):
+    """Write the inverse of the 2x2 block ``I - c A`` of implicit states ``i``, ``j`` (off-diagonal
+    entries ``k_ij``, ``k_ji`` of :data:`OFF_DIAGONAL`) row-major at ``q[(at + k) W + l]``, k = 0..3."""
+    for l in range(W):
+        m11 = 1.0 - c * a[i * W + l]
+        m12 = -c * a[(NI + k_ij) * W + l]
+        m21 = -c * a[(NI + k_ji) * W + l]
+        m22 = 1.0 - c * a[j * W + l]
+        det_inv = 1.0 / (m11 * m22 - m12 * m21)
+        q[at * W + l] = m22 * det_inv
+        q[(at + 1) * W + l] = -m12 * det_inv
+        q[(at + 2) * W + l] = -m21 * det_inv
+        q[(at + 3) * W + l] = m11 * det_inv
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _factor(a, c, q):
+    """What the stage solves of one step (``c = h gamma``) need, per lane: ``q[i W + l] = 1 / (1 - c a_ii)``
+    for the implicit states solved alone, and from ``q[NI W]`` on the inverses of the two 2x2 blocks
+    ``I - c A`` (liver/plasma insulin, plasma/tissue glucose; row-major)."""
+    for i in range(NI):
+        for l in range(W):
+            q[i * W + l] = 1.0 / (1.0 - c * a[i * W + l])
+    _inverse_2x2(a, c, q, _LIV, _PLA, 2, 3, NI)
+    _inverse_2x2(a, c, q, _GP, _GT, 5, 6, NI + 4)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _solve(a, c, q, r, z):
+    """An implicit stage: ``z = r`` except the implicit states, solved from ``(I - c A) z_I = r_I`` by
+    substitution in the order of :data:`IMPLICIT_STATES` (``q`` from :func:`_factor` for the same ``c``)."""
+    for m in range(NS):
+        z[m] = r[m]
+    dep = IMPLICIT[_DEP] * W
+    glu = IMPLICIT[_GLU] * W
+    por = IMPLICIT[_POR] * W
+    liv = IMPLICIT[_LIV] * W
+    pla = IMPLICIT[_PLA] * W
+    sto = IMPLICIT[_STO] * W
+    gut = IMPLICIT[_GUT] * W
+    gp = IMPLICIT[_GP] * W
+    gt = IMPLICIT[_GT] * W
+    isf = IMPLICIT[_ISF] * W
+    q1 = NI * W
+    q2 = (NI + 4) * W
+    for l in range(W):
+        zd = r[dep + l] * q[_DEP * W + l]
+        z[dep + l] = zd
+        z[glu + l] = (r[glu + l] + c * a[NI * W + l] * zd) * q[_GLU * W + l]
+        zp = r[por + l] * q[_POR * W + l]
+        z[por + l] = zp
+        b1 = r[liv + l] + c * a[(NI + 1) * W + l] * zp
+        b2 = r[pla + l]
+        z[liv + l] = q[q1 + l] * b1 + q[q1 + W + l] * b2
+        z[pla + l] = q[q1 + 2 * W + l] * b1 + q[q1 + 3 * W + l] * b2
+        z[sto + l] = r[sto + l] * q[_STO * W + l]
+        zg = r[gut + l] * q[_GUT * W + l]
+        z[gut + l] = zg
+        b1 = r[gp + l] + c * a[(NI + 4) * W + l] * zg
+        b2 = r[gt + l]
+        zgp = q[q2 + l] * b1 + q[q2 + W + l] * b2
+        z[gp + l] = zgp
+        z[gt + l] = q[q2 + 2 * W + l] * b1 + q[q2 + 3 * W + l] * b2
+        z[isf + l] = (r[isf + l] + c * a[(NI + 7) * W + l] * zgp) * q[_ISF * W + l]
+    for i in range(_ISF + 1, NI):
+        row = IMPLICIT[i] * W
+        for l in range(W):
+            z[row + l] = r[row + l] * q[i * W + l]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _implicit_rates(a, y, g):
+    """``g = A y_I``: the implicit part at a step's start (rows in the order of :data:`IMPLICIT_STATES`)."""
+    for i in range(NI):
+        row = IMPLICIT[i] * W
+        for l in range(W):
+            g[i * W + l] = a[i * W + l] * y[row + l]
+    for k in range(len(OFF_DIAGONAL)):
+        i, j = OFF_DIAGONAL[k]
+        col = IMPLICIT[j] * W
+        for l in range(W):
+            g[i * W + l] += a[(NI + k) * W + l] * y[col + l]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _stage_input(i, h, y, f, g, r):
+    """``r = y + h sum_{k<i} [AE_ik F_k + (AI_ik - AE_ik) G_k]`` (stage ``i`` of the IMEX pair; the
+    explicit part is F minus the implicit part G, which lives on the implicit rows only). Only the states
+    the right-hand side reads (:data:`_FED_BACK`: not the cumulative counters) are written; each row's
+    explicit sum is one straight sweep."""
+    a0, a1, a2, a3, a4 = h * _AE[i, 0], h * _AE[i, 1], h * _AE[i, 2], h * _AE[i, 3], h * _AE[i, 4]
+    for row in _FED_BACK:
+        if i == 1:
+            for m in range(row * W, row * W + W):
+                r[m] = y[m] + a0 * f[0, m]
+        elif i == 2:
+            for m in range(row * W, row * W + W):
+                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m]
+        elif i == 3:
+            for m in range(row * W, row * W + W):
+                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m]
+        elif i == 4:
+            for m in range(row * W, row * W + W):
+                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m] + a3 * f[3, m]
+        else:
+            for m in range(row * W, row * W + W):
+                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m] + a3 * f[3, m] + a4 * f[4, m]
+    for k in range(i):
+        bk = h * (_AI[i, k] - _AE[i, k])
+        for j in range(NI):
+            row = IMPLICIT[j] * W
+            for l in range(W):
+                r[row + l] += bk * g[k, j * W + l]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _stage_rates(c, z, r, g):
+    """The implicit part at a stage's solution from the stage equation, ``G = (z_I - r_I) / c``."""
+    inv_c = 1.0 / c
+    for j in range(NI):
+        row = IMPLICIT[j] * W
+        for l in range(W):
+            g[j * W + l] = (z[row + l] - r[row + l]) * inv_c
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _dense(y, h, f, theta, out, every_state):
+    """The pair's 3rd-order dense output at ``t + theta h`` (Kennedy & Carpenter 2003, :data:`glucostat.lean._BSTAR`):
+    every state, or only the glucose rows :func:`_record` reads when the outputs are not kept."""
+    w0 = h * theta * (_BSTAR[0, 0] + theta * (_BSTAR[0, 1] + theta * _BSTAR[0, 2]))
+    w2 = h * theta * (_BSTAR[2, 0] + theta * (_BSTAR[2, 1] + theta * _BSTAR[2, 2]))
+    w3 = h * theta * (_BSTAR[3, 0] + theta * (_BSTAR[3, 1] + theta * _BSTAR[3, 2]))
+    w4 = h * theta * (_BSTAR[4, 0] + theta * (_BSTAR[4, 1] + theta * _BSTAR[4, 2]))
+    w5 = h * theta * (_BSTAR[5, 0] + theta * (_BSTAR[5, 1] + theta * _BSTAR[5, 2]))
+    if every_state:
+        for m in range(NS):
+            out[m] = y[m] + w0 * f[0, m] + w2 * f[2, m] + w3 * f[3, m] + w4 * f[4, m] + w5 * f[5, m]
+        return
+    for row in (S.plasma_glucose, S.interstitial_glucose):
+        for m in range(row * W, row * W + W):
+            out[m] = y[m] + w0 * f[0, m] + w2 * f[2, m] + w3 * f[3, m] + w4 * f[4, m] + w5 * f[5, m]
 
 
 @njit(cache=True, error_model="numpy")
@@ -138,12 +371,17 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
             y[s * W + l] = y0[i, s]
         for q in range(N_PARAMS):
             p[q * W + l] = params[i, q]
-    k = np.empty((7, NS))
-    y_tmp = np.empty(NS)
+    f = np.empty((_ARK_STAGES, NS))
+    g = np.empty((_ARK_STAGES, NI * W))
+    r = np.empty(NS)
+    z = np.empty(NS)
     y_new = np.empty(NS)
+    err = np.empty(NS)
     dense = np.empty(NS)
     dummy = np.empty(NS)
     out = np.empty(N_OUTPUTS * W)
+    a = np.empty(NA * W)
+    q = np.empty(NA * W)
     lane_err = np.empty(W)
     active = np.ones(W, dtype=np.bool_)  # in the step control (not failed)
     code = np.zeros(W, dtype=np.int64)
@@ -158,6 +396,8 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
         _enter_segment(l, seg[l], y, u, inputs, meal_reset, jump_offset, jump_state, jump_value)
     t = breakpoints[bp_of[0] + seg[0]]
     t_end = t_out[n_out - 1]
+    _linear_part(t, y, u, p, a, r, z, dense, out)
+    c_factored = -1.0
     h = 0.5
     i_eval = 0
     n_try = 0
@@ -179,7 +419,8 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
         for l in range(W):
             if seg[l] + 1 < seg_end[l] and breakpoints[bp_of[l] + seg[l] + 1] < t1:
                 t1 = breakpoints[bp_of[l] + seg[l] + 1]
-        derivative_block(t, y, u, p, k[0], out)
+        derivative_block(t, y, u, p, f[0], out)
+        _implicit_rates(a, y, g[0])
         while t < t1:
             if n_try >= max_steps:
                 for l in range(W):
@@ -188,17 +429,27 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 stop = True
                 break
             n_try += 1
+            h_proposed = h
             h, last = clamp_step(t, h, t1, h_max)
-            dp_stages(derivative_block, t, h, y, u, p, k, y_tmp, y_new, out)
-            _lane_errors(h, k, y, y_new, rtol, lane_err)
-            err = 0.0
+            c = h * _GAMMA
+            if c != c_factored:  # steps often repeat (the longest step, a control interval)
+                _factor(a, c, q)
+                c_factored = c
+            for i in range(1, _ARK_STAGES):
+                _stage_input(i, h, y, f, g, r)
+                _solve(a, c, q, r, z)
+                derivative_block(t + _C[i] * h, z, u, p, f[i], out)
+                _stage_rates(c, z, r, g[i])
+            _combine(h, y, f, y_new, err, NS)
+            _lane_errors(err, y, y_new, rtol, lane_err)
+            e = 0.0
             finite = True
             for l in range(W):
                 if active[l]:
                     if lane_err[l] != lane_err[l] or lane_err[l] == np.inf:
                         finite = False
-                    elif lane_err[l] > err:
-                        err = lane_err[l]
+                    elif lane_err[l] > e:
+                        e = lane_err[l]
             if not finite:
                 h *= 0.25
                 if h < 1e-10:
@@ -209,21 +460,19 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                             record[l] = False
                             code[l] = STATUS_NOT_FINITE
                     h = 1e-3
-                    derivative_block(t, y, u, p, k[0], out)
                     if not active.any():
                         stop = True
                         break
                 continue
-            if err <= 1.0:
+            if e <= 1.0:
                 t_new = t1 if last else t + h
                 while i_eval < n_out and t_out[i_eval] < t_new:
-                    dense_output(y, h, k, (t_out[i_eval] - t) / h, dense)
+                    _dense(y, h, f, (t_out[i_eval] - t) / h, dense, keep_outputs)
                     _record(t_out[i_eval], i_eval, dense, u, p, out, dummy, pats, record, glucose_col, glucose,
                             outputs, keep_outputs)
                     i_eval += 1
                 for m in range(NS):
                     y[m] = y_new[m]
-                    k[0, m] = k[6, m]
                 t = t_new
                 steps[b] += 1
                 # lanes with a mass or concentration driven below zero fail (solver.state_status)
@@ -237,9 +486,14 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 if not active.any():
                     stop = True
                     break
-                h = next_step(h, err, True)
+                h = next_step_ark(h, e, True)
+                if last and h < h_proposed:
+                    h = h_proposed  # a step cut short by a stop says nothing about the next
+                if not last:
+                    derivative_block(t, y, u, p, f[0], out)
+                    _implicit_rates(a, y, g[0])
             else:
-                h = next_step(h, err, False)
+                h = next_step_ark(h, e, False)
                 if h < 1e-10 * (1.0 + abs(t)):
                     for l in range(W):
                         if active[l]:
@@ -281,16 +535,16 @@ def integrate_blocks(y0, params, segments, breakpoints, inputs, jump_offset, jum
     return glucose, outputs, status, steps
 
 
-#: Parameters whose rates set the step size (the insulin exchange between liver and plasma limits the
-#: explicit steps, docs/architecture.md): patients are ordered by them within a group, so that a
-#: block holds similar patients and its common step suits them all.
+#: Parameters whose rates shape the insulin and glucose dynamics that set the step size: patients are
+#: ordered by them within a group, so that a block holds similar patients and its common step suits
+#: them all.
 _STIFFNESS_KEYS = (P.m1, P.m2, P.m4, P.m6, P.kabs)
 
 
 #: A group's last, partly filled block is integrated in lanes if it holds at least this many patients
-#: (a lane costs ~0.4 of a patient on the scalar integrator, so 7 of 16 lanes break even); fewer are
-#: left to the scalar integrator.
-MIN_LANES_USED = 7
+#: (a block-day costs what 3.4 (type 2) to 5.2 (healthy) patient-days on the scalar integrator cost, so
+#: 5 of 16 lanes break even); fewer are left to the scalar integrator.
+MIN_LANES_USED = 5
 
 
 def pack_blocks(packed, patients: np.ndarray, params: np.ndarray | None = None):

@@ -167,11 +167,11 @@ def test_a_failing_lane_leaves_the_others_running():
 def test_lane_error_norm_keeps_a_nan():
     """A lane whose error is NaN in one state stays NaN whatever the later states hold (the step
     control must see it and retire the lane)."""
-    err = np.ones(N_STATES * W)
+    f = np.ones((6, N_STATES * W))
     y = np.ones(N_STATES * W)
-    err[0 * W + 3] = np.nan  # lane 3, first state
-    lane_err = np.empty(W)
-    lanes._lane_errors(err, y, y, 1e-4, lane_err)
+    f[3, 0 * W + 3] = np.nan  # lane 3, first state
+    lane_err, y_new = np.empty(W), np.empty(N_STATES * W)
+    lanes._combine_errors(0.5, y, f, y_new, 1e-4, lane_err)
     assert np.isnan(lane_err[3]) and np.isfinite(np.delete(lane_err, 3)).all()
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .lean import _AE, _AI, _ARK_STAGES, _BSTAR, _GAMMA, _combine, next_step_ark
+from .lean import _AE, _AI, _ARK_STAGES, _B, _BHAT, _BSTAR, _GAMMA, next_step_ark
 from .model import N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, F, P, S, rhs_at
 from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
                      STATUS_STEP_TOO_SMALL, clamp_step)
@@ -164,19 +164,43 @@ _SCALE_BY_NAME = {
 ERROR_SCALE = np.array([_SCALE_BY_NAME.get(s.name, 1.0) for s in S])
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _lane_errors(err, y, y_new, rtol, lane_err):
-    """Per-lane max-norm error ratio ``|err| / (rtol (scale + max(|y|, |y_new|)))`` over the states
-    (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN for a lane with a
-    non-finite value."""
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def _combine_errors(h, y, f, y_new, rtol, lane_err):
+    """``y_new = y + h sum_k b_k F_k`` and, in the same sweep, each lane's max-norm error ratio of the
+    embedded pair, ``|h sum_k (b_k - bhat_k) F_k| / (rtol (scale + max(|y|, |y_new|)))`` over the
+    states (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN for a lane
+    with a non-finite value."""
+    b0, b1, b2, b3, b4, b5 = h * _B[0], h * _B[1], h * _B[2], h * _B[3], h * _B[4], h * _B[5]
+    e0, e1, e2 = h * (_B[0] - _BHAT[0]), h * (_B[1] - _BHAT[1]), h * (_B[2] - _BHAT[2])
+    e3, e4, e5 = h * (_B[3] - _BHAT[3]), h * (_B[4] - _BHAT[4]), h * (_B[5] - _BHAT[5])
     for l in range(W):
         lane_err[l] = 0.0
     for s in range(N_STATES):
         scale = ERROR_SCALE[s]
         for l in range(W):
             m = s * W + l
-            r = abs(err[m]) / (rtol * (scale + max(abs(y[m]), abs(y_new[m]))))
+            f0, f1, f2, f3, f4, f5 = f[0, m], f[1, m], f[2, m], f[3, m], f[4, m], f[5, m]
+            yn = y[m] + b0 * f0 + b1 * f1 + b2 * f2 + b3 * f3 + b4 * f4 + b5 * f5
+            y_new[m] = yn
+            e = e0 * f0 + e1 * f1 + e2 * f2 + e3 * f3 + e4 * f4 + e5 * f5
+            r = abs(e) / (rtol * (scale + max(abs(y[m]), abs(yn))))
             lane_err[l] = r if (r > lane_err[l] or r != r) else lane_err[l]  # a NaN, once there, stays
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _take_step(y, y_new, lane_low):
+    """``y = y_new``, and each lane's lowest value of a mass or concentration (NONNEGATIVE_STATES) in
+    ``lane_low``, in one sweep."""
+    for l in range(W):
+        lane_low[l] = 0.0
+    for s in range(N_STATES):
+        nonneg = NONNEGATIVE_STATES[s]
+        for l in range(W):
+            m = s * W + l
+            v = y_new[m]
+            y[m] = v
+            low = v if nonneg else 0.0
+            lane_low[l] = low if low < lane_low[l] else lane_low[l]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -376,13 +400,13 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
     r = np.empty(NS)
     z = np.empty(NS)
     y_new = np.empty(NS)
-    err = np.empty(NS)
     dense = np.empty(NS)
     dummy = np.empty(NS)
     out = np.empty(N_OUTPUTS * W)
     a = np.empty(NA * W)
     q = np.empty(NA * W)
     lane_err = np.empty(W)
+    lane_low = np.empty(W)
     active = np.ones(W, dtype=np.bool_)  # in the step control (not failed)
     code = np.zeros(W, dtype=np.int64)
     neg_tol = NEGATIVE_TOLERANCE_PER_ATOL * rtol
@@ -440,8 +464,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 _solve(a, c, q, r, z)
                 derivative_block(t + _C[i] * h, z, u, p, f[i], out)
                 _stage_rates(c, z, r, g[i])
-            _combine(h, y, f, y_new, err, NS)
-            _lane_errors(err, y, y_new, rtol, lane_err)
+            _combine_errors(h, y, f, y_new, rtol, lane_err)
             e = 0.0
             finite = True
             for l in range(W):
@@ -471,18 +494,15 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                     _record(t_out[i_eval], i_eval, dense, u, p, out, dummy, pats, record, glucose_col, glucose,
                             outputs, keep_outputs)
                     i_eval += 1
-                for m in range(NS):
-                    y[m] = y_new[m]
+                _take_step(y, y_new, lane_low)
                 t = t_new
                 steps[b] += 1
                 # lanes with a mass or concentration driven below zero fail (solver.state_status)
-                for s in range(N_STATES):
-                    if NONNEGATIVE_STATES[s]:
-                        for l in range(W):
-                            if active[l] and y[s * W + l] < -neg_tol:
-                                active[l] = False
-                                record[l] = False
-                                code[l] = STATUS_NEGATIVE
+                for l in range(W):
+                    if active[l] and lane_low[l] < -neg_tol:
+                        active[l] = False
+                        record[l] = False
+                        code[l] = STATUS_NEGATIVE
                 if not active.any():
                     stop = True
                     break

@@ -48,7 +48,9 @@ def t1d_day(patient, carb_ratio):
 def timed(fn, repeat=1):
     """The shortest of ``repeat`` runs (as timeit: on a shared machine, longer runs measure interference)."""
     best = float("inf")
+    out = None
     for _ in range(repeat):
+        out = None  # the previous result is freed first, as in a loop over batches
         t0 = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t0)

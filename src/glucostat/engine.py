@@ -404,8 +404,9 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
     ``kernel``: ``"auto"`` integrates the patients :func:`glucostat.lean.eligible` selects
     (type 1 patients) with the lean SIMD kernel (implicit-explicit ARK4(3) steps) and the rest
     with the full model (adaptive implicit-explicit steps for patients sharing breakpoints in SIMD
-    lanes, adaptive Dormand-Prince for the few left over: :func:`integrate_full`), both at tolerance ``rtol`` (default :data:`glucostat.lean.DEFAULT_RTOL`
-    and :data:`glucostat.lanes.DEFAULT_RTOL`); ``"full"`` uses the adaptive full model for all;
+    lanes, adaptive Dormand-Prince for the few left over: :func:`integrate_full`), both at tolerance
+    ``rtol`` (default :data:`glucostat.lean.DEFAULT_RTOL` and :data:`glucostat.lanes.DEFAULT_RTOL`);
+    ``"full"`` uses the adaptive full model for all;
     ``"rk4"`` the full model with fixed RK4 steps of at most ``step_min`` (the engine's
     stepping for closed loops and Gymnasium environments). ``keep_outputs=True`` (every
     organ flux) needs the full model.

@@ -27,7 +27,7 @@ ARK4(3)6L[2]SA of Kennedy & Carpenter (2003): the linear part of the equations
 implicitly with its L-stable ESDIRK table, solved per lane by substitution
 (:func:`solve_linear`), the rest explicitly. The stiff insulin exchange then no longer
 limits the step (explicit Dormand-Prince needed ~700 steps per patient-day, this
-~220). Steps stop at every breakpoint of any lane; outputs between step ends are cubic
+~170 at the default tolerance). Steps stop at every breakpoint of any lane; outputs between step ends are cubic
 Hermite values, checked against the pair's own dense output. At :data:`DEFAULT_RTOL` plasma glucose stays within ~0.02
 mg/dL of ``solve_ivp`` (DOP853, rtol 1e-10) across the simglucose patients, generated
 adult and adolescent cohorts (the fastest-absorbing patient ~0.03; tests), a tenth of

@@ -79,7 +79,7 @@ def state_status(y, negative_tolerance):
 @njit(cache=True, inline="always")
 def dense_output(y_old, h, k, theta, out):
     """Dormand-Prince dense output at ``t_old + theta h`` into ``out`` (Hairer et al. II.6), for a state
-    vector of any length (one patient, or a block of interleaved patients in :mod:`glucostat.lanes`).
+    vector of any length.
 
     The weights are computed once; stage 2's is zero (``_P[1] = 0``) and skipped."""
     t1 = theta
@@ -123,8 +123,7 @@ def clamp_step(t, h, t1, h_max):
 def dp_stages(rhs, t, h, y, u, p, k, y_tmp, y_new, out):
     """One Dormand-Prince 5(4) step from ``(t, y)`` with ``k[0] = f(t, y)``: stages ``k[1..6]`` and the
     5th-order solution ``y_new`` (``k[6] = f(t + h, y_new)``, first-same-as-last). ``rhs(t, y, u, p, dy,
-    out)`` is the right-hand side without outputs: :func:`glucostat.model.derivative` for one patient,
-    or :func:`glucostat.lanes.derivative_block` for a block of interleaved patients (any vector length)."""
+    out)`` is the right-hand side without outputs (:func:`glucostat.model.derivative`; any vector length)."""
     n = y.shape[0]
     for i in range(n):
         y_tmp[i] = y[i] + h * _A21 * k[0, i]

@@ -250,8 +250,8 @@ def _inverse_2x2(a, c, q, i, j, k_ij, k_ji, at):
 @njit(cache=True, inline="always", error_model="numpy")
 def _factor(a, c, q):
     """What the stage solves of one step (``c = h gamma``) need, per lane: ``q[i W + l] = 1 / (1 - c a_ii)``
-    for the implicit states solved alone, and from ``q[NI W]`` on the inverses of the two 2x2 blocks
-    ``I - c A`` (liver/plasma insulin, plasma/tissue glucose; row-major)."""
+    for every implicit state (the solve uses those of the states solved alone), and from ``q[NI W]`` on
+    the inverses of the two 2x2 blocks ``I - c A`` (liver/plasma insulin, plasma/tissue glucose; row-major)."""
     for i in range(NI):
         for l in range(W):
             q[i * W + l] = 1.0 / (1.0 - c * a[i * W + l])

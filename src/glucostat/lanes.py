@@ -136,9 +136,6 @@ _DEP, _GLU, _POR, _LIV, _PLA, _STO, _GUT, _GP, _GT, _ISF = range(10)
 OFF_DIAGONAL = ((_GLU, _DEP), (_LIV, _POR), (_LIV, _PLA), (_PLA, _LIV), (_GP, _GUT), (_GP, _GT), (_GT, _GP),
                 (_ISF, _GP))
 NA = NI + len(OFF_DIAGONAL)
-#: States the right-hand side reads: all but the cumulative counters (integrals of fluxes, reported only),
-#: whose stage values are never needed (their steps are the combination of the stages' rates).
-_FED_BACK = np.array([s for s in S if not s.name.startswith("cum_")], dtype=np.int64)
 #: Stage times of the ARK4(3)6L[2]SA pair (the explicit and implicit tables share them).
 _C = _AE.sum(axis=1)
 
@@ -323,32 +320,47 @@ def _implicit_rates(a, y, g):
 @njit(cache=True, inline="always", error_model="numpy")
 def _stage_input(i, h, y, f, g, r):
     """``r = y + h sum_{k<i} [AE_ik F_k + (AI_ik - AE_ik) G_k]`` (stage ``i`` of the IMEX pair; the
-    explicit part is F minus the implicit part G, which lives on the implicit rows only). Only the states
-    the right-hand side reads (:data:`_FED_BACK`: not the cumulative counters) are written; each row's
-    explicit sum is one straight sweep."""
+    explicit part is F minus the implicit part G, which lives on the implicit rows only). The explicit
+    sum is one straight sweep over every state (the cumulative counters' rows are not needed, but a
+    sweep that skips them costs 3x as much: 7.3 vs 2.5 us for a step's five stages)."""
     a0, a1, a2, a3, a4 = h * _AE[i, 0], h * _AE[i, 1], h * _AE[i, 2], h * _AE[i, 3], h * _AE[i, 4]
-    for row in _FED_BACK:
+    f0, f1, f2, f3, f4 = f[0], f[1], f[2], f[3], f[4]
+    if i == 1:
+        for m in range(NS):
+            r[m] = y[m] + a0 * f0[m]
+    elif i == 2:
+        for m in range(NS):
+            r[m] = y[m] + a0 * f0[m] + a1 * f1[m]
+    elif i == 3:
+        for m in range(NS):
+            r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m]
+    elif i == 4:
+        for m in range(NS):
+            r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m] + a3 * f3[m]
+    else:
+        for m in range(NS):
+            r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m] + a3 * f3[m] + a4 * f4[m]
+    c0, c1, c2 = h * (_AI[i, 0] - _AE[i, 0]), h * (_AI[i, 1] - _AE[i, 1]), h * (_AI[i, 2] - _AE[i, 2])
+    c3, c4 = h * (_AI[i, 3] - _AE[i, 3]), h * (_AI[i, 4] - _AE[i, 4])
+    g0, g1, g2, g3, g4 = g[0], g[1], g[2], g[3], g[4]
+    for j in range(NI):
+        row = IMPLICIT[j] * W
+        o = j * W
         if i == 1:
-            for m in range(row * W, row * W + W):
-                r[m] = y[m] + a0 * f[0, m]
-        elif i == 2:
-            for m in range(row * W, row * W + W):
-                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m]
-        elif i == 3:
-            for m in range(row * W, row * W + W):
-                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m]
-        elif i == 4:
-            for m in range(row * W, row * W + W):
-                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m] + a3 * f[3, m]
-        else:
-            for m in range(row * W, row * W + W):
-                r[m] = y[m] + a0 * f[0, m] + a1 * f[1, m] + a2 * f[2, m] + a3 * f[3, m] + a4 * f[4, m]
-    for k in range(i):
-        bk = h * (_AI[i, k] - _AE[i, k])
-        for j in range(NI):
-            row = IMPLICIT[j] * W
             for l in range(W):
-                r[row + l] += bk * g[k, j * W + l]
+                r[row + l] += c0 * g0[o + l]
+        elif i == 2:
+            for l in range(W):
+                r[row + l] += c0 * g0[o + l] + c1 * g1[o + l]
+        elif i == 3:
+            for l in range(W):
+                r[row + l] += c0 * g0[o + l] + c1 * g1[o + l] + c2 * g2[o + l]
+        elif i == 4:
+            for l in range(W):
+                r[row + l] += c0 * g0[o + l] + c1 * g1[o + l] + c2 * g2[o + l] + c3 * g3[o + l]
+        else:
+            for l in range(W):
+                r[row + l] += c0 * g0[o + l] + c1 * g1[o + l] + c2 * g2[o + l] + c3 * g3[o + l] + c4 * g4[o + l]
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -277,6 +277,8 @@ class P(IntEnum):
     glucagon_excess_suppression = 163
     glucagon_excess_half = 164
     glucagon_excess_hill = 165
+    hepatic_dawn_resistance = 166
+    hepatic_dawn_peak = 167
 
 
 class F(IntEnum):
@@ -541,6 +543,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     m_glucagon, f2_target = liver.glucagon_action(h, p[P.Hb * w + l], y[S.glucagon_fading * w + l])
     dy[S.glucagon_fading * w + l] = (f2_target - y[S.glucagon_fading * w + l]) / p[P.glucagon_fading_time * w + l]
     m_glucagon = 1.0 + p[P.glucagon_action * w + l] * (m_glucagon - 1.0)
+    # dawn: the liver's insulin sensitivity falls in the early morning (glucostat design, physiology/liver.py)
+    dawn = liver.dawn_insulin_sensitivity(t, p[P.hepatic_dawn_resistance * w + l], p[P.hepatic_dawn_peak * w + l])
     if p[P.hepatic_insulin_max_suppression * w + l] < 1e9:
         # glucostat: glucagon scales the output at basal insulin, insulin subtracts a saturating suppression
         ipob = p[P.Sb * w + l] / p[P.gamma * w + l] if p[P.gamma * w + l] > 0.0 else 0.0
@@ -555,8 +559,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
             p[P.egp_nonnegative * w + l],
         )
         demand = demand * m_glucagon - liver.insulin_suppression(
-            y[S.insulin_signal_liver * w + l],
-            y[S.portal_insulin * w + l],
+            dawn * y[S.insulin_signal_liver * w + l],
+            dawn * y[S.portal_insulin * w + l],
             p[P.Ib * w + l],
             ipob,
             p[P.kp3 * w + l],
@@ -569,8 +573,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
         demand = (
             liver.endogenous_glucose_production(
                 gp,
-                y[S.insulin_signal_liver * w + l],
-                y[S.portal_insulin * w + l],
+                dawn * y[S.insulin_signal_liver * w + l],
+                dawn * y[S.portal_insulin * w + l],
                 p[P.kp1 * w + l],
                 p[P.kp2 * w + l],
                 p[P.kp3 * w + l],

@@ -24,6 +24,7 @@ PRESETS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "t2d-hepatic": ("t2d-hepatic", "Type 2 diabetes, hepatic insulin resistance dominant (high fasting glucose first)"),
         "t2d-peripheral": ("t2d-peripheral", "Type 2 diabetes, muscle insulin resistance dominant (high post-meal glucose first)"),
         "t2d-beta-cell": ("t2d-beta-cell", "Type 2 diabetes, beta-cell dysfunction dominant"),
+        "t2d-dawn": ("t2d-dawn", "Type 2 diabetes with the dawn phenomenon: the liver's insulin sensitivity falls in the early morning"),
         "nafld": ("nafld", "Non-alcoholic fatty liver: hepatic insulin resistance, reduced insulin clearance"),
         "cirrhosis": ("cirrhosis", "Liver cirrhosis: low hepatic insulin extraction, hyperinsulinaemia, insulin resistance"),
         "dalla-man-2007-normal": ("dalla-man-2007-normal", "Dalla Man 2007 normal subject exactly as published"),

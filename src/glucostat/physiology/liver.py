@@ -7,14 +7,14 @@ insulin Ipo (kp4).
 
 glucostat extensions (docs/model.md): glucagon multiplies the output (Sorensen
 1985), the output is split into gluconeogenesis and glycogenolysis from an explicit
-glycogen store, and the liver secretes IGF-1.
+glycogen store, the liver secretes IGF-1, and its insulin sensitivity falls at dawn.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from .common import hill, tanh
+from .common import cos, hill, tanh
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
@@ -29,6 +29,26 @@ def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zer
     if clip_at_zero > 0.5 and egp < 0.0:
         return 0.0
     return egp
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def dawn_insulin_sensitivity(t_min, resistance, peak_min):
+    """Relative insulin sensitivity of the liver at simulation time t [min] (t = 0 is 00:00 of day 1) [-].
+
+    glucostat design (docs/model.md, 'Dawn phenomenon'): ``1 - R B(t)``, the dawn profile
+    ``B(t) = ((1 + cos(2 pi (t - t_peak)/1440))/2)^8`` (1 at ``peak_min`` after midnight, half 2.25 h
+    earlier or later, 0.28 three hours and 0.01 five and a half hours away), R = ``resistance`` the fraction of the liver's
+    insulin action lost at the peak. It multiplies the insulin signals of the liver's output
+    (DM2007 eq. 10's Id and Ipo), so at basal insulin the output rises by R B(t) (kp3 Ib + kp4 Ipob).
+    In type 2 diabetes glucose production rises from 03:00 to 08:00 (by 0.42 mg/kg/min in poorly
+    controlled patients, Diabetes 1989;38:580) and the liver's insulin sensitivity is lowest at
+    08:31 (Boden G et al. Diabetes 1996;45:1044); glucose rises from its nocturnal nadir to before
+    breakfast by 16 mg/dL (median; Monnier L et al. Diabetes Care 2013;36:4057).
+    """
+    b = (1.0 + cos(6.283185307179586 * (t_min - peak_min) / 1440.0)) * 0.5
+    b2 = b * b
+    b4 = b2 * b2
+    return 1.0 - resistance * (b4 * b4)
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")

@@ -103,7 +103,7 @@ def main(argv=None):
         p = base[k]
         sc = scen[id(p)]
         ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(),
-                                 sc.compile(p.body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
+                                 sc.compile_for(p), b.time_min, rtol=1e-10, atol=1e-10)
         err = max(err, float(np.max(np.abs(ys[:, gs.model.S.plasma_glucose] / p.values["VG"] - b.glucose_mg_dl[k]))))
 
     full = ["healthy", "t2d"] * (n_full // 2)
@@ -113,7 +113,7 @@ def main(argv=None):
     for k, name in enumerate(("healthy", "t2d")):  # as they ran in the timed batch (full-model SIMD lanes)
         p = gs.Patient.from_preset(name)
         ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(),
-                                 day.compile(p.body_weight_kg), bf.time_min, rtol=1e-10, atol=1e-10)
+                                 day.compile_for(p), bf.time_min, rtol=1e-10, atol=1e-10)
         err = max(err, float(np.max(np.abs(ys[:, gs.model.S.plasma_glucose] / p.values["VG"] - bf.glucose_mg_dl[k]))))
 
     # closed loop: sensor -> basal-bolus controller -> pump every 5 min, compiled and batched

@@ -132,7 +132,7 @@ def test_advance_in_control_intervals_equals_one_integration():
     pat = gs.Patient.from_preset("healthy")
     scen = gs.Scenario.day(meals={"07:00": 50, "07:32": 10}, duration_min=15)
     ref = gs.simulate(pat, scen, t_eval=np.arange(400.0, 600.0, 1.0))
-    comp = scen.compile(pat.body_weight_kg)
+    comp = scen.compile_for(pat)
     p = pat.parameter_vector()
     y = np.array(pat.initial_state)
     y, *_ = advance(y, p, comp, 0.0, 400.0)

@@ -78,6 +78,6 @@ def test_clock_dependent_liver_in_the_lanes_matches_solve_ivp():
     assert b.ok
     for i in (0, 9, 15):
         ys = integrate_reference(np.asarray(pats[i].initial_state, float), pats[i].parameter_vector(),
-                                 _DAYS.compile(pats[i].body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
+                                 _DAYS.compile_for(pats[i]), b.time_min, rtol=1e-10, atol=1e-10)
         g = ys[:, S.plasma_glucose] / pats[i].parameter_vector()[P.VG]
         assert np.max(np.abs(g - b.glucose_mg_dl[i])) < 0.1

@@ -255,7 +255,7 @@ EVERYTHING = gs.Scenario(events=(
 def test_drugs_and_exercise_match_solve_ivp_and_close_the_glucose_balance(name):
     p = gs.Patient.from_preset(name)
     res = gs.simulate(p, EVERYTHING, dt_min=0.5)
-    ref = integrate_reference(p.initial_state, p.parameter_vector(), EVERYTHING.compile(p.body_weight_kg),
+    ref = integrate_reference(p.initial_state, p.parameter_vector(), EVERYTHING.compile_for(p),
                               res.time_min, rtol=1e-12, atol=1e-12)
     assert np.max(np.abs(res.get(G) - ref[:, S.plasma_glucose] / p.values["VG"])) < 0.01
     assert res.ok

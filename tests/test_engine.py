@@ -41,7 +41,7 @@ def test_batch_matches_solve_ivp_on_fastest_patients(kernel):
     for name in names:
         p, sc = _simglucose_day(name)
         b = simulate_batch([p], sc, output_every_min=10.0, kernel=kernel)
-        ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile(p.body_weight_kg),
+        ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile_for(p),
                                  b.time_min, rtol=1e-10, atol=1e-10)
         g_ref = ys[:, gs.model.S.plasma_glucose] / p.values["VG"]
         assert np.max(np.abs(g_ref - b.glucose_mg_dl[0])) < 0.2, name
@@ -83,7 +83,7 @@ def test_batch_takes_compiled_scenarios_and_shares_packed_rows():
             *generate_cohort("t1d-adult", 2, seed=6).patients]
     sc = gs.Scenario.day(meals={"07:00": 50, "12:00": 70})
     a = simulate_batch(pats, sc)
-    b = simulate_batch(pats, [sc.compile(p.body_weight_kg) for p in pats])
+    b = simulate_batch(pats, [sc.compile_for(p) for p in pats])
     np.testing.assert_array_equal(a.glucose_mg_dl, b.glucose_mg_dl)
     one = sc.compile(70.0)
     packed = pack_compiled([one] * 5)

@@ -69,7 +69,7 @@ def test_lane_right_hand_side_is_evaluate_in_every_lane():
     cases.append((t1, t1_day))
     samples = []  # (t, y, u, p)
     for pat, sc in cases:
-        comp = sc.compile(pat.body_weight_kg)
+        comp = sc.compile_for(pat)
         res = gs.simulate(pat, sc, dt_min=7.0)
         for j in rng.choice(res.time_min.size, 4, replace=False):
             t = float(res.time_min[j])
@@ -124,7 +124,7 @@ def test_lane_batch_matches_one_patient_integrator_and_solve_ivp():
     assert np.max(np.abs(g1 - b.glucose_mg_dl)) < 0.1
     # the tight reference: lanes of both groups, a partly filled block and a patient left over
     for i in (0, 7, 20, 30, 42):
-        ys = integrate_reference(y0[i], params[i], scens[i].compile(pats[i].body_weight_kg), b.time_min,
+        ys = integrate_reference(y0[i], params[i], scens[i].compile_for(pats[i]), b.time_min,
                                  rtol=1e-10, atol=1e-10)
         # measured <= 0.051 at the default rtol 3e-4
         assert np.max(np.abs(ys[:, S.plasma_glucose] / params[i, gs.model.P.VG] - b.glucose_mg_dl[i])) < 0.1, i
@@ -145,7 +145,7 @@ def test_default_tolerance_across_conditions_weights_and_treatments():
         assert b.ok
         for i in (0, 1, 4, 13, 26, 31):
             ys = integrate_reference(np.asarray(pats[i].initial_state, float), pats[i].parameter_vector(),
-                                     sc.compile(pats[i].body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
+                                     sc.compile_for(pats[i]), b.time_min, rtol=1e-10, atol=1e-10)
             vg = pats[i].values["VG"]
             assert np.max(np.abs(ys[:, S.plasma_glucose] / vg - b.glucose_mg_dl[i])) < 0.15, (sc.duration_min, i)
 
@@ -167,7 +167,7 @@ def test_type1_cohort_on_the_full_model():
     assert b.ok
     for i, p in enumerate(pats):
         ys = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(),
-                                 scens[i].compile(p.body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
+                                 scens[i].compile_for(p), b.time_min, rtol=1e-10, atol=1e-10)
         assert np.max(np.abs(ys[:, S.plasma_glucose] / p.values["VG"] - b.glucose_mg_dl[i])) < 0.1, c.groups[i]
 
 
@@ -203,7 +203,7 @@ def _jacobian(name):
     """The full model's Jacobian at a preset's steady state (central differences), and the state."""
     pat = simglucose_patient(name) if "#" in name else gs.Patient.from_preset(name)
     y, p = np.asarray(pat.initial_state, float), pat.parameter_vector()
-    u = gs.Scenario.day().compile(pat.body_weight_kg).inputs[0]
+    u = gs.Scenario.day().compile_for(pat).inputs[0]
     jac = np.empty((N_STATES, N_STATES))
     for j in range(N_STATES):
         d = 1e-6 * (1.0 + abs(y[j]))
@@ -287,7 +287,7 @@ def test_error_scales_follow_their_rule():
     for name in ("healthy", "t2d"):
         pat = gs.Patient.from_preset(name)
         ys = integrate_reference(np.asarray(pat.initial_state, float), pat.parameter_vector(),
-                                 day.compile(pat.body_weight_kg), np.arange(0.0, 1441.0, 10.0), rtol=1e-8, atol=1e-8)
+                                 day.compile_for(pat), np.arange(0.0, 1441.0, 10.0), rtol=1e-8, atol=1e-8)
         mags = np.maximum(mags, np.max(np.abs(ys), axis=0))
     ratio = lanes.ERROR_SCALE / np.maximum(mags, 1.0)
     gut = [S.stomach_solid, S.stomach_liquid, S.gut]
@@ -318,6 +318,6 @@ def test_lanes_with_different_breakpoints_per_patient():
                                                int(F.glucose), False)
     assert np.max(np.abs(g1 - g)) < 0.05
     for i in (0, 7, 15):
-        ys = integrate_reference(y0[i], params[i], scens[i].compile(pats[i].body_weight_kg), t_out,
+        ys = integrate_reference(y0[i], params[i], scens[i].compile_for(pats[i]), t_out,
                                  rtol=1e-10, atol=1e-10)
         assert np.max(np.abs(ys[:, S.plasma_glucose] / params[i, gs.model.P.VG] - g[i])) < 0.2, i

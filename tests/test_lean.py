@@ -86,7 +86,7 @@ def test_lean_matches_solve_ivp_and_full_kernel():
     assert np.max(np.abs(b.glucose_mg_dl[adults] - f.glucose_mg_dl[adults])) < 0.05
     i = pats.index(fast)
     ys = integrate_reference(np.asarray(fast.initial_state, float), fast.parameter_vector(),
-                             scens[i].compile(fast.body_weight_kg), b.time_min, rtol=1e-10, atol=1e-10)
+                             scens[i].compile_for(fast), b.time_min, rtol=1e-10, atol=1e-10)
     assert np.max(np.abs(ys[:, S.plasma_glucose] / fast.values["VG"] - b.glucose_mg_dl[i])) < 0.05
 
 
@@ -118,7 +118,7 @@ def test_insulin_products_and_skipped_depot_rows():
     b = simulate_batch(c, scens, output_every_min=5.0)
     assert b.ok
     for p, sc, g in zip(c, scens, b.glucose_mg_dl):
-        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile(p.body_weight_kg),
+        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile_for(p),
                                   b.time_min, rtol=1e-10, atol=1e-10)
         assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.05
 

@@ -26,7 +26,7 @@ MIXED = gs.Scenario(
 def test_compiled_matches_solve_ivp(name, scenario):
     p = gs.Patient.from_preset(name)
     res = gs.simulate(p, scenario)
-    ref = integrate_reference(p.initial_state, p.parameter_vector(), scenario.compile(p.body_weight_kg),
+    ref = integrate_reference(p.initial_state, p.parameter_vector(), scenario.compile_for(p),
                               res.time_min, rtol=1e-12, atol=1e-12)
     g_ref = ref[:, S.plasma_glucose] / p.values["VG"]
     i_ref = ref[:, S.plasma_insulin] / p.values["VI"]

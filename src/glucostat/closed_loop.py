@@ -204,7 +204,7 @@ def simulate_closed_loop(
             rows = _Rows(n_ctrl, out_t.size, cgm_trace[i], basal[i], bolus[i], long_acting[i], carbs[i], states[i],
                          outputs[i])
             sensor_error = (cgm.seeded_noise_traces(control_t, key, [i])[0], cgm.gain_trace(control_t))
-            y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile(bw), control_t, out_t, sensor_error,
+            y, cstate, code, t_fail = _loop(y, cstate, p, scenario.compile_for(pat), control_t, out_t, sensor_error,
                                             announcements, controller, th, cgm, pump, bw, ts, rows, notes)
         msg = STATUS_MESSAGES[code] if code == STATUS_OK else f"{STATUS_MESSAGES[code]} at t = {t_fail:.1f} min"
         status.append(msg)

@@ -257,13 +257,17 @@ class PackedScenarios:
                                self.jump_offset, self.jump_state, self.jump_value, self.meal_reset)
 
 
-def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float]) -> PackedScenarios:
+def pack(scenarios: Sequence[Scenario], body_weights_kg: Sequence[float],
+         continuous_meal_size: Sequence[bool] | None = None) -> PackedScenarios:
     """Compile and pack one scenario per patient (a scenario object may repeat): each distinct
-    (scenario, body weight) is compiled and packed once (an already compiled scenario is taken as it is)."""
+    (scenario, body weight, meal-size convention) is compiled and packed once (an already compiled
+    scenario is taken as it is). ``continuous_meal_size``: each patient's convention
+    (:meth:`glucostat.scenario.Scenario.compile`; default the per-minute one)."""
     bws = np.asarray(body_weights_kg, dtype=float)
-    first, which = _groups(scenarios, bws)
-    comps = [scenarios[i] if isinstance(scenarios[i], CompiledScenario) else scenarios[i].compile(float(bws[i]))
-             for i in first]
+    cont = np.zeros(bws.size, dtype=bool) if continuous_meal_size is None else np.asarray(continuous_meal_size, bool)
+    first, which = _groups(scenarios, np.stack([bws, cont.astype(float)], axis=1))
+    comps = [scenarios[i] if isinstance(scenarios[i], CompiledScenario)
+             else scenarios[i].compile(float(bws[i]), continuous_meal_size=bool(cont[i])) for i in first]
     return _pack_distinct(comps, which)
 
 
@@ -272,7 +276,11 @@ def _groups(objects: Sequence, values: np.ndarray | None = None) -> tuple[np.nda
     first-seen order, and each entry's group. Vectorised (a batch may hold 100,000 entries)."""
     n = len(objects)
     ids = np.fromiter(map(id, objects), dtype=np.int64, count=n)
-    key = ids if values is None else np.stack([ids, np.asarray(values, dtype=float).view(np.int64)], axis=1)
+    if values is None:
+        key = ids
+    else:  # one or more float columns
+        cols = np.asarray(values, dtype=float).reshape(n, -1).view(np.int64)
+        key = np.column_stack([ids, cols])
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first)  # np.unique sorts by key; restore first-seen order
     rank = np.empty_like(order)
@@ -375,7 +383,8 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
 
 def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
     """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
-    packed = pack(scenarios, [p.body_weight_kg for p in patients])
+    packed = pack(scenarios, [p.body_weight_kg for p in patients],
+                  [p.values["meal_size_continuous"] > 0.5 for p in patients])
     uniq, rows = _distinct(patients)  # a patient object repeated in the batch is converted once
     y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in uniq])[rows]
     params = np.stack([p.parameter_vector() for p in uniq])[rows]

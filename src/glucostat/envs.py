@@ -114,7 +114,7 @@ class _Patients:
             else:
                 sc = cfg.scenario
             self.labels[i] = pat.name
-            self.compiled[i] = sc.compile(pat.body_weight_kg)
+            self.compiled[i] = sc.compile_for(pat)
             self.y[i] = pat.initial_state
             self.params[i] = pat.parameter_vector()
             self.steps[i] = patient_step_min(pat, cfg.step_min)

@@ -193,7 +193,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.hepatic_uptake_share] == 0.0) & (p[:, P.adrenaline_response] == 0.0)
     bad_jump = ~_JUMP_OK[packed.jump_state] & (packed.jump_value != 0.0)
     jump_segment = np.repeat(np.arange(packed.jump_offset.size - 1), np.diff(packed.jump_offset))
-    bad_segment = (packed.inputs[:, U.exercise] != 0.0).astype(np.int64)
+    bad_segment = ((packed.inputs[:, U.exercise] != 0.0) | (packed.inputs[:, U.meal_size_rate] != 0.0)).astype(np.int64)
     bad_segment[jump_segment[bad_jump]] = 1
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])
     ok &= bad_before[packed.segments[:, 1]] == bad_before[packed.segments[:, 0]]

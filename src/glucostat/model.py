@@ -106,6 +106,7 @@ class U(IntEnum):
     sc_glargine = 5  # [pmol/kg/min]
     sc_degludec = 6  # [pmol/kg/min]
     exercise = 7  # [% of VO2max above rest] Roy & Parker 2007 u3
+    meal_size_rate = 8  # [mg/min] growth of the gastric meal size D while eating (continuous convention; else 0)
 
 
 class P(IntEnum):
@@ -279,6 +280,7 @@ class P(IntEnum):
     glucagon_excess_hill = 165
     hepatic_dawn_resistance = 166
     hepatic_dawn_peak = 167
+    meal_size_continuous = 168
 
 
 class F(IntEnum):
@@ -361,7 +363,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("remote_insulin", "Remote insulin action", "pmol/L", "muscle/fat", "X (interstitial insulin above basal), DM2007 eq. (18)"),
     Variable("static_secretion", "Static insulin secretion", "pmol/kg/min", "pancreas", "Y, second-phase secretion, DM2007 Sec. II-F"),
     Variable("portal_insulin", "Portal vein insulin mass", "pmol/kg", "pancreas", "Ipo, DM2007 Sec. II-F"),
-    Variable("meal_size", "Gastric meal size", "mg", "gut", "D that shapes gastric emptying: stomach content at meal start plus glucose eaten since"),
+    Variable("meal_size", "Gastric meal size", "mg", "gut", "D that shapes gastric emptying: stomach content at meal start plus glucose eaten since (per minute or continuously)"),
     Variable("cum_ingested", "Cumulative glucose ingested", "mg", "gut", "integral of the ingestion rate"),
     Variable("cum_ra", "Cumulative glucose appearance from gut", "mg/kg", "gut", "integral of Ra"),
     Variable("cum_splanchnic_retention", "Cumulative splanchnic first-pass glucose retention", "mg/kg", "gut", "integral of (1 - f) kabs Qgut / BW"),
@@ -528,7 +530,7 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     dy[S.stomach_solid * w + l] = -p[P.kgri * w + l] * q1 + ingestion
     dy[S.stomach_liquid * w + l] = -kempt * q2 + p[P.kgri * w + l] * q1
     dy[S.gut * w + l] = -absorbed + kempt * q2
-    dy[S.meal_size * w + l] = 0.0  # changed only by scenario impulses (see Scenario.compile)
+    dy[S.meal_size * w + l] = u[U.meal_size_rate * w + l]  # or by impulses (Scenario.compile: meal conventions)
 
     # --- concentrations
     gp = y[S.plasma_glucose * w + l]

@@ -65,15 +65,29 @@ class _Event(BaseModel):
         return self.time + getattr(self, "duration_min", 0.0)
 
 
+def _merge_constant_rate(chunks: np.ndarray) -> np.ndarray:
+    """Eating chunks ``(start, end, grams)`` with runs of back-to-back minutes at the same rate merged
+    into one (the continuous meal-size convention needs no stop between them)."""
+    out = [list(chunks[0])]
+    for a, b, g in chunks[1:]:
+        a0, b0, g0 = out[-1]
+        if b > a and b0 > a0 and a == b0 and math.isclose(g / (b - a), g0 / (b0 - a0), rel_tol=1e-12):
+            out[-1] = [a0, b, g0 + g]
+        else:
+            out.append([a, b, g])
+    return np.array(out)
+
+
 class _Eaten(_Event):
     """Something eaten or drunk: glucose enters the stomach minute by minute."""
 
     def eating_chunks(self) -> list[tuple[float, float, float]]:
         """``(start [min], end [min], glucose [g])`` per minute of eating.
 
-        Eating is cut into whole minutes (the last one partial): the gastric meal
-        size D grows at the start of each minute by what is eaten in it, as in the
-        UVA/Padova simulator and simglucose (docs/model.md, 'Meals').
+        Eating is cut into whole minutes (the last one partial): in the per-minute
+        convention the gastric meal size D grows at the start of each minute by what is
+        eaten in it, as in the UVA/Padova simulator and simglucose; in the continuous one
+        (:meth:`Scenario.compile`) back-to-back minutes at one rate are merged (docs/model.md, 'Meals').
         """
         grams = self._grams()
         rate = getattr(self, "rate_g_per_min", None)
@@ -458,8 +472,22 @@ class Scenario(BaseModel):
         return self.model_dump(mode="json")
 
     # ------------------------------------------------------------------ compile
-    def compile(self, body_weight_kg: float) -> "CompiledScenario":
-        """Breakpoints, piecewise-constant inputs and impulses in internal units."""
+    def compile_for(self, patient) -> "CompiledScenario":
+        """:meth:`compile` for a :class:`~glucostat.patients.Patient`: its body weight and its meal-size
+        convention (parameter ``meal_size_continuous``)."""
+        return self.compile(patient.body_weight_kg,
+                            continuous_meal_size=bool(patient.values["meal_size_continuous"] > 0.5))
+
+    def compile(self, body_weight_kg: float, continuous_meal_size: bool = False) -> "CompiledScenario":
+        """Breakpoints, piecewise-constant inputs and impulses in internal units.
+
+        Meals (docs/model.md, 'Meals: the gastric meal size D'): by default the gastric meal size D
+        grows at the start of each minute of eating by what is eaten in it (the UVA/Padova and
+        simglucose convention: one segment per minute). With ``continuous_meal_size`` it grows
+        continuously at the ingestion rate (input ``U.meal_size_rate``), the limit of that staircase,
+        and a meal eaten at a constant rate is one segment. :meth:`compile_for` takes the patient's
+        convention.
+        """
         times = {0.0, float(self.duration_min)}
         chunks = {}
         ends = []
@@ -467,6 +495,8 @@ class Scenario(BaseModel):
             times.add(ev.time)
             if isinstance(ev, _Eaten):
                 chunks[i] = np.array(ev.eating_chunks())  # (minutes of eating, 3): start, end, grams
+                if continuous_meal_size:
+                    chunks[i] = _merge_constant_rate(chunks[i])
                 times.update(chunks[i][:, 0].tolist())
                 times.update(chunks[i][:, 1].tolist())
                 ends.append(float(chunks[i][-1, 1]))
@@ -488,8 +518,9 @@ class Scenario(BaseModel):
             k_b = np.searchsorted(bps, eaten[:, 1])
             mg = eaten[:, 2] * MG_PER_G
             inside = k_a < nseg
-            np.add.at(jump[:, S.meal_size], k_a[inside], mg[inside])
             bolus = inside & (eaten[:, 1] <= eaten[:, 0])  # eaten at once: straight into the stomach
+            steps = bolus if continuous_meal_size else inside  # D grows by a step (else at the ingestion rate)
+            np.add.at(jump[:, S.meal_size], k_a[steps], mg[steps])
             np.add.at(jump[:, S.stomach_solid], k_a[bolus], mg[bolus])
             np.add.at(jump[:, S.cum_ingested], k_a[bolus], mg[bolus])
             rate = np.where(bolus, 0.0, mg / np.where(bolus, 1.0, eaten[:, 1] - eaten[:, 0]))
@@ -497,6 +528,8 @@ class Scenario(BaseModel):
             np.add.at(u[:, U.ingestion], k_a[one], rate[one])
             for k in np.flatnonzero(inside & ~bolus & (k_b > k_a + 1)):  # a minute other events split
                 u[k_a[k]:k_b[k], U.ingestion] += rate[k]
+            if continuous_meal_size:
+                u[:, U.meal_size_rate] = u[:, U.ingestion]
         for i, ev in enumerate(self.events):
             k0 = idx[ev.time]
             k1 = idx[ends[i]]

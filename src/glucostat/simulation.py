@@ -120,7 +120,7 @@ def simulate(
                 if not math.isfinite(v) or (NONNEGATIVE_STATES[S[key]] and v < 0):
                     raise InvalidInputError(f"initial_state.{key}", value, "a finite number (>= 0 for masses and concentrations)")
                 y0[S[key]] = v
-        compiled = scenario.compile(pat.body_weight_kg)
+        compiled = scenario.compile_for(pat)
         ys, outs, code, t_stop, _ = integrate(
             y0, pat.parameter_vector(), compiled.breakpoints, compiled.inputs, *compiled.sparse_jumps(),
             compiled.meal_reset, times, rtol, atol, DEFAULT_H_MAX_MIN, MAX_STEPS,

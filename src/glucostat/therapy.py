@@ -89,7 +89,7 @@ def _basal_templates(patients: list[Patient], hours: float) -> list[CompiledScen
     """Each patient's fast on 1 U/h, compiled (rates scale it, :func:`_scaled`)."""
     unit = Scenario(events=(InsulinInfusion(time=0.0, duration_min=hours * 60.0, rate_u_per_h=1.0),),
                     duration_min=hours * 60.0)
-    return [unit.compile(p.body_weight_kg) for p in patients]
+    return [unit.compile_for(p) for p in patients]
 
 
 def titrate_basal_batch(patients, target_mg_dl: float = 120.0, hours: float = 24.0, max_rate_u_h: float = 10.0,
@@ -164,8 +164,8 @@ def meal_test_bolus_batch(patients, basal_u_per_h, carbs_g, max_bolus_u=None) ->
         return Scenario(events=events, duration_min=end)
 
     # each patient's test compiled without and with a 1-U bolus; a trial bolus scales the difference
-    zero = [meal_test(i, 0.0).compile(p.body_weight_kg) for i, p in enumerate(pats)]
-    unit = [meal_test(i, 1.0).compile(p.body_weight_kg) for i, p in enumerate(pats)]
+    zero = [meal_test(i, 0.0).compile_for(p) for i, p in enumerate(pats)]
+    unit = [meal_test(i, 1.0).compile_for(p) for i, p in enumerate(pats)]
     for z, o in zip(zero, unit):
         assert np.array_equal(z.breakpoints, o.breakpoints) and np.array_equal(z.jumps, o.jumps)
 

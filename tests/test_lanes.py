@@ -240,7 +240,7 @@ def _implicit_matrix(y, u, p):
     def linear(y, u, p):
         a = np.empty(lanes.NA * W)
         f0, f1, yp, out = np.empty(lanes.NS), np.empty(lanes.NS), np.empty(lanes.NS), np.empty(N_OUTPUTS * W)
-        lanes._linear_part(0.0, y, u, p, a, f0, f1, yp, out)
+        lanes._linear_part(False, 0.0, y, u, p, a, f0, f1, yp, out)
         return a
 
     a = linear(np.repeat(y, W), np.repeat(u, W), np.repeat(p, W)).reshape(lanes.NA, W)[:, 0]
@@ -321,3 +321,55 @@ def test_lanes_with_different_breakpoints_per_patient():
         ys = integrate_reference(y0[i], params[i], scens[i].compile_for(pats[i]), t_out,
                                  rtol=1e-10, atol=1e-10)
         assert np.max(np.abs(ys[:, S.plasma_glucose] / params[i, gs.model.P.VG] - g[i])) < 0.2, i
+
+
+def test_core_right_hand_side_leaves_out_only_the_treatments_and_the_dawn_clock():
+    """lanes.core_derivative_block (rhs_at(..., extras=False)) gives bit for bit the derivatives of the
+    full one whenever the treatment states and inputs (model.TREATMENT_STATES, TREATMENT_INPUTS) and the
+    dawn resistance are 0, for random values of every other state and input: nothing else is left out.
+    (A state listed there needlessly would only make lanes._uses_extras choose the full one more often.)"""
+    from glucostat.model import TREATMENT_INPUTS, TREATMENT_STATES, P, U
+
+    rng = np.random.default_rng(7)
+    names = ("healthy", "t2d", "t1d", "cirrhosis")
+    pv = np.stack([gs.Patient.from_preset(names[l % 4]).parameter_vector() for l in range(W)], axis=1)
+    pv[P.hepatic_dawn_resistance] = 0.0
+    y0 = np.stack([np.asarray(gs.Patient.from_preset(names[l % 4]).initial_state, float) for l in range(W)], axis=1)
+    other_inputs = [q for q in U if q not in TREATMENT_INPUTS]
+    for trial in range(5):
+        y = y0 * rng.uniform(0.5, 1.5, size=y0.shape)
+        y[TREATMENT_STATES] = 0.0
+        u = np.zeros((N_INPUTS, W))
+        u[other_inputs] = rng.uniform(0.0, 5.0, size=(len(other_inputs), W))
+        args = (360.0 + 97.0 * trial, y.reshape(-1).copy(), u.reshape(-1).copy(), pv.reshape(-1).copy())
+        full, core = np.empty(N_STATES * W), np.full(N_STATES * W, np.nan)
+        lanes.derivative_block(*args, full, np.empty(N_OUTPUTS * W))
+        lanes.core_derivative_block(*args, core, np.empty(N_OUTPUTS * W))
+        np.testing.assert_array_equal(core, full)
+
+
+def test_blocks_without_extras_take_the_core_right_hand_side_with_the_same_result():
+    """A block of healthy and type 2 patients on a meal day runs the core right-hand side; a dawn
+    resistance of 1e-300 (no effect in floating point, but a reason to run the full one) gives the same
+    glucose bit for bit. A block with metformin runs the full one (and agrees with solve_ivp)."""
+    day = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80})
+    names = ("healthy", "t2d")
+    core = [gs.Patient.from_preset(names[i % 2], body_weight_kg=60.0 + 3 * i) for i in range(W)]
+    full = [gs.Patient.from_preset(names[i % 2], body_weight_kg=60.0 + 3 * i, hepatic_dawn_resistance=1e-300)
+            for i in range(W)]
+    a = engine.simulate_batch(core, [day] * W, output_every_min=5.0, kernel="full")
+    b = engine.simulate_batch(full, [day] * W, output_every_min=5.0, kernel="full")
+    assert a.ok and b.ok
+    np.testing.assert_array_equal(a.glucose_mg_dl, b.glucose_mg_dl)
+    y0, params, packed, _ = engine.prepare(core, [day] * W)
+    bp, _, _ = lanes.pack_blocks(packed, np.arange(W), params)
+    assert not lanes._uses_extras(bp[0], y0, params, packed.segments, packed.inputs, *packed.jump_arrays)
+    met = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80}, daily=[gs.Metformin(time="08:00", dose_mg=1000)])
+    y0, params, packed, _ = engine.prepare(core, [met] * W)
+    bp, _, _ = lanes.pack_blocks(packed, np.arange(W), params)
+    assert lanes._uses_extras(bp[0], y0, params, packed.segments, packed.inputs, *packed.jump_arrays)
+    c = engine.simulate_batch(core, [met] * W, output_every_min=5.0, kernel="full")
+    for i in (0, 5):
+        ys = integrate_reference(np.asarray(core[i].initial_state, float), core[i].parameter_vector(),
+                                 met.compile_for(core[i]), c.time_min, rtol=1e-10, atol=1e-10)
+        assert np.max(np.abs(ys[:, S.plasma_glucose] / core[i].values["VG"] - c.glucose_mg_dl[i])) < 0.1

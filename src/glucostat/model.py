@@ -469,6 +469,22 @@ assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
 
 #: States that must stay non-negative (X and Y are deviations and may be negative; the exercise
 #: work integral returns to zero by a jump at the end of a bout, to round-off).
+#: States of the treatments :func:`rhs_at` can leave out (``extras=False``): exercise (Roy & Parker),
+#: metformin and sulfonylurea PK and effects, injected glucagon depots, subcutaneous insulin depots, and
+#: the subcutaneous insulin counter. A block of patients in which all of them start at 0 and no input of
+#: :data:`TREATMENT_INPUTS` or impulse feeds them integrates without them (glucostat.lanes).
+TREATMENT_STATES = np.array([
+    S.exercise_vo2, S.exercise_hepatic_output, S.exercise_uptake, S.exercise_insulin_removal, S.exercise_work,
+    S.exercise_glycogen_depletion, S.exercise_sensitivity, S.metformin_gut, S.metformin_central,
+    S.metformin_effect, S.glipizide_gut, S.glipizide_central, S.glimepiride_gut, S.glimepiride_central,
+    S.glibenclamide_gut, S.glibenclamide_central, S.sulfonylurea_effect, S.glucagon_depot_sc,
+    S.glucagon_depot_im, S.glucagon_depot_iv, S.sc_insulin_1, S.sc_insulin_2, S.regular_insulin_1,
+    S.regular_insulin_2, S.glargine_depot, S.glargine_tissue, S.degludec_depot, S.degludec_tissue,
+    S.cum_sc_insulin,
+], dtype=np.int64)
+#: Inputs that drive :data:`TREATMENT_STATES`.
+TREATMENT_INPUTS = np.array([U.sc_insulin, U.sc_regular, U.sc_glargine, U.sc_degludec, U.exercise], dtype=np.int64)
+
 NONNEGATIVE_STATES = np.array(
     [s not in (S.remote_insulin, S.static_secretion, S.glucagon_fading, S.exercise_work) for s in S], dtype=np.bool_
 )
@@ -503,7 +519,7 @@ def derivative(t, y, u, p, dy, out):
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
-def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
+def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True):
     """The right-hand side of :func:`evaluate` for entry ``l`` of interleaved vectors: state ``s`` of
     patient ``l`` is ``y[s * w + l]`` (likewise ``u``, ``p``, ``dy``, ``out``); ``out`` is written only
     ``with_outputs``.
@@ -512,6 +528,13 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     :mod:`glucostat.lanes` calls it for ``l`` in ``range(w)`` over a block of ``w`` patients,
     a loop LLVM turns into SIMD instructions (no calls and no loops inside; branches become
     selects).
+
+    ``extras`` = False (a compile-time constant in :func:`glucostat.lanes.core_derivative_block`)
+    leaves out the treatments (exercise, metformin, the sulfonylureas, injected glucagon, subcutaneous
+    insulin: their states' derivatives are set to 0 and their effects to none) and the dawn clock.
+    Exact when those states (:data:`TREATMENT_STATES`) and their inputs (:data:`TREATMENT_INPUTS`) are 0
+    and ``hepatic_dawn_resistance`` is 0, since the full equations then give exactly the same
+    (tests/test_lanes.py).
     """
     bw = p[P.BW * w + l]
     vg = p[P.VG * w + l]
@@ -546,7 +569,9 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     dy[S.glucagon_fading * w + l] = (f2_target - y[S.glucagon_fading * w + l]) / p[P.glucagon_fading_time * w + l]
     m_glucagon = 1.0 + p[P.glucagon_action * w + l] * (m_glucagon - 1.0)
     # dawn: the liver's insulin sensitivity falls in the early morning (glucostat design, physiology/liver.py)
-    dawn = liver.dawn_insulin_sensitivity(t, p[P.hepatic_dawn_resistance * w + l], p[P.hepatic_dawn_peak * w + l])
+    dawn = 1.0
+    if extras:
+        dawn = liver.dawn_insulin_sensitivity(t, p[P.hepatic_dawn_resistance * w + l], p[P.hepatic_dawn_peak * w + l])
     if p[P.hepatic_insulin_max_suppression * w + l] < 1e9:
         # glucostat: glucagon scales the output at basal insulin, insulin subtracts a saturating suppression
         ipob = p[P.Sb * w + l] / p[P.gamma * w + l] if p[P.gamma * w + l] > 0.0 else 0.0
@@ -593,39 +618,51 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
         h, p[P.Hb * w + l], y[S.glucagon_fading * w + l], p[P.glucagon_pharmacological_max * w + l], glucagon_occupancy
     )
     # --- exercise (Roy & Parker 2007 eqs. 5-11; glucostat coupling, physiology/exercise.py)
-    u3 = u[U.exercise * w + l]
-    pvo2 = y[S.exercise_vo2 * w + l]
-    dy[S.exercise_vo2 * w + l] = exercise.first_order(
-        pvo2, u3, p[P.exercise_vo2_rate * w + l], p[P.exercise_vo2_rate * w + l]
-    )
-    dy[S.exercise_hepatic_output * w + l] = exercise.first_order(
-        y[S.exercise_hepatic_output * w + l], pvo2, p[P.exercise_a1 * w + l], p[P.exercise_a2 * w + l]
-    )
-    dy[S.exercise_uptake * w + l] = exercise.first_order(
-        y[S.exercise_uptake * w + l], pvo2, p[P.exercise_a3 * w + l], p[P.exercise_a4 * w + l]
-    )
-    dy[S.exercise_insulin_removal * w + l] = exercise.first_order(
-        y[S.exercise_insulin_removal * w + l], pvo2, p[P.exercise_a5 * w + l], p[P.exercise_a6 * w + l]
-    )
-    dy[S.exercise_work * w + l] = u3
-    dy[S.exercise_glycogen_depletion * w + l] = exercise.glycogen_depletion_derivative(
-        y[S.exercise_glycogen_depletion * w + l],
-        u3,
-        y[S.exercise_work * w + l],
-        p[P.exercise_ath_a * w + l],
-        p[P.exercise_ath_b * w + l],
-        p[P.exercise_glycogen_rate * w + l],
-        p[P.exercise_glycogen_recovery * w + l],
-    )
-    z_ex = y[S.exercise_sensitivity * w + l]
-    dy[S.exercise_sensitivity * w + l] = exercise.sensitivity_derivative(
-        z_ex, pvo2, p[P.exercise_sensitivity_rise * w + l], p[P.exercise_sensitivity_decay * w + l]
-    )
-    # the share of the exercise liver output that the fall of portal insulin brings about is missing without
-    # beta cells (Gprod and its glycogen-depletion limit Ggly alike)
-    exercise_output = y[S.exercise_hepatic_output * w + l] - y[S.exercise_glycogen_depletion * w + l]
-    if p[P.Sb * w + l] <= 0.0:
-        exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output * w + l]
+    if extras:
+        u3 = u[U.exercise * w + l]
+        pvo2 = y[S.exercise_vo2 * w + l]
+        dy[S.exercise_vo2 * w + l] = exercise.first_order(
+            pvo2, u3, p[P.exercise_vo2_rate * w + l], p[P.exercise_vo2_rate * w + l]
+        )
+        dy[S.exercise_hepatic_output * w + l] = exercise.first_order(
+            y[S.exercise_hepatic_output * w + l], pvo2, p[P.exercise_a1 * w + l], p[P.exercise_a2 * w + l]
+        )
+        dy[S.exercise_uptake * w + l] = exercise.first_order(
+            y[S.exercise_uptake * w + l], pvo2, p[P.exercise_a3 * w + l], p[P.exercise_a4 * w + l]
+        )
+        dy[S.exercise_insulin_removal * w + l] = exercise.first_order(
+            y[S.exercise_insulin_removal * w + l], pvo2, p[P.exercise_a5 * w + l], p[P.exercise_a6 * w + l]
+        )
+        dy[S.exercise_work * w + l] = u3
+        dy[S.exercise_glycogen_depletion * w + l] = exercise.glycogen_depletion_derivative(
+            y[S.exercise_glycogen_depletion * w + l],
+            u3,
+            y[S.exercise_work * w + l],
+            p[P.exercise_ath_a * w + l],
+            p[P.exercise_ath_b * w + l],
+            p[P.exercise_glycogen_rate * w + l],
+            p[P.exercise_glycogen_recovery * w + l],
+        )
+        z_ex = y[S.exercise_sensitivity * w + l]
+        dy[S.exercise_sensitivity * w + l] = exercise.sensitivity_derivative(
+            z_ex, pvo2, p[P.exercise_sensitivity_rise * w + l], p[P.exercise_sensitivity_decay * w + l]
+        )
+        # the share of the exercise liver output that the fall of portal insulin brings about is missing without
+        # beta cells (Gprod and its glycogen-depletion limit Ggly alike)
+        exercise_output = y[S.exercise_hepatic_output * w + l] - y[S.exercise_glycogen_depletion * w + l]
+        if p[P.Sb * w + l] <= 0.0:
+            exercise_output *= 1.0 - p[P.exercise_insulin_mediated_output * w + l]
+    else:  # no exercise here: its states are 0 and stay 0 (see TREATMENT_STATES)
+        dy[S.exercise_vo2 * w + l] = 0.0
+        dy[S.exercise_hepatic_output * w + l] = 0.0
+        dy[S.exercise_uptake * w + l] = 0.0
+        dy[S.exercise_insulin_removal * w + l] = 0.0
+        dy[S.exercise_work * w + l] = 0.0
+        dy[S.exercise_glycogen_depletion * w + l] = 0.0
+        dy[S.exercise_sensitivity * w + l] = 0.0
+        pvo2 = 0.0
+        z_ex = 0.0
+        exercise_output = 0.0
     demand += exercise_output
     # --- adrenal medulla: adrenaline in hypoglycaemia (glucostat design, physiology/adrenal.py)
     e_target = adrenal.secretion_target(
@@ -660,27 +697,34 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     if gng_capacity < 0.0:
         gng_capacity = 0.0
     # --- metformin: oral PK (Graham 2011) and inhibition of gluconeogenesis (glucostat design, physiology/drugs.py)
-    met_absorbed = drugs.oral_absorption(y[S.metformin_gut * w + l], p[P.metformin_ka * w + l])
-    dy[S.metformin_gut * w + l] = -met_absorbed
-    dy[S.metformin_central * w + l] = drugs.one_compartment_derivative(
-        y[S.metformin_central * w + l],
-        met_absorbed,
-        p[P.metformin_F * w + l],
-        p[P.metformin_CL * w + l],
-        p[P.metformin_V * w + l],
-    )
-    c_met_liver = drugs.metformin_liver_concentration(
-        y[S.metformin_central * w + l],
-        met_absorbed,
-        p[P.metformin_F * w + l],
-        p[P.metformin_V * w + l],
-        p[P.metformin_hepatic_flow * w + l],
-        bw,
-    )
-    dy[S.metformin_effect * w + l] = drugs.effect_site_derivative(
-        y[S.metformin_effect * w + l], c_met_liver, p[P.metformin_effect_half_life * w + l]
-    )
-    e_met = drugs.emax(y[S.metformin_effect * w + l], p[P.metformin_Emax * w + l], p[P.metformin_EC50 * w + l])
+    if extras:
+        met_absorbed = drugs.oral_absorption(y[S.metformin_gut * w + l], p[P.metformin_ka * w + l])
+        dy[S.metformin_gut * w + l] = -met_absorbed
+        dy[S.metformin_central * w + l] = drugs.one_compartment_derivative(
+            y[S.metformin_central * w + l],
+            met_absorbed,
+            p[P.metformin_F * w + l],
+            p[P.metformin_CL * w + l],
+            p[P.metformin_V * w + l],
+        )
+        c_met_liver = drugs.metformin_liver_concentration(
+            y[S.metformin_central * w + l],
+            met_absorbed,
+            p[P.metformin_F * w + l],
+            p[P.metformin_V * w + l],
+            p[P.metformin_hepatic_flow * w + l],
+            bw,
+        )
+        dy[S.metformin_effect * w + l] = drugs.effect_site_derivative(
+            y[S.metformin_effect * w + l], c_met_liver, p[P.metformin_effect_half_life * w + l]
+        )
+        e_met = drugs.emax(y[S.metformin_effect * w + l], p[P.metformin_Emax * w + l], p[P.metformin_EC50 * w + l])
+    else:  # no metformin here (see TREATMENT_STATES)
+        dy[S.metformin_gut * w + l] = 0.0
+        dy[S.metformin_central * w + l] = 0.0
+        dy[S.metformin_effect * w + l] = 0.0
+        c_met_liver = 0.0
+        e_met = 0.0
     demand -= drugs.metformin_output_reduction(demand, gng_capacity, e_met, p[P.hepatic_autoregulation * w + l])
     gng_capacity *= 1.0 - e_met * (1.0 - p[P.hepatic_autoregulation * w + l])
     # --- brain, muscle/fat (DM2007 eqs. 14-18); before the liver's split, which takes its share of Uid
@@ -768,41 +812,54 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
 
     # --- pancreas: beta-cell secretion into the portal vein (DM2007 Sec. II-F)
     # sulfonylureas: PK (physiology reference sec. 8.3) and beta-cell action (glucostat design, physiology/drugs.py)
-    su_absorbed = drugs.oral_absorption(y[S.glipizide_gut * w + l], p[P.glipizide_ka * w + l])
-    dy[S.glipizide_gut * w + l] = -su_absorbed
-    dy[S.glipizide_central * w + l] = drugs.one_compartment_derivative(
-        y[S.glipizide_central * w + l], su_absorbed, 1.0, p[P.glipizide_CL * w + l], p[P.glipizide_V * w + l]
-    )
-    su_absorbed = drugs.oral_absorption(y[S.glimepiride_gut * w + l], p[P.glimepiride_ka * w + l])
-    dy[S.glimepiride_gut * w + l] = -su_absorbed
-    dy[S.glimepiride_central * w + l] = drugs.one_compartment_derivative(
-        y[S.glimepiride_central * w + l], su_absorbed, 1.0, p[P.glimepiride_CL * w + l], p[P.glimepiride_V * w + l]
-    )
-    su_absorbed = drugs.oral_absorption(y[S.glibenclamide_gut * w + l], p[P.glibenclamide_ka * w + l])
-    dy[S.glibenclamide_gut * w + l] = -su_absorbed
-    dy[S.glibenclamide_central * w + l] = drugs.one_compartment_derivative(
-        y[S.glibenclamide_central * w + l],
-        su_absorbed,
-        1.0,
-        p[P.glibenclamide_CL * w + l],
-        p[P.glibenclamide_V * w + l],
-    )
-    c_glipizide = 1e3 * drugs.concentration_mg_per_l(
-        y[S.glipizide_central * w + l], p[P.glipizide_V * w + l], bw
-    )  # [ng/mL]
-    c_glimepiride = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central * w + l], p[P.glimepiride_V * w + l], bw)
-    c_glibenclamide = 1e3 * drugs.concentration_mg_per_l(
-        y[S.glibenclamide_central * w + l], p[P.glibenclamide_V * w + l], bw
-    )
-    su_drive = (
-        c_glipizide / p[P.glipizide_EC50 * w + l]
-        + c_glimepiride / p[P.glimepiride_EC50 * w + l]
-        + c_glibenclamide / p[P.glibenclamide_EC50 * w + l]
-    )
-    dy[S.sulfonylurea_effect * w + l] = drugs.effect_site_derivative(
-        y[S.sulfonylurea_effect * w + l], su_drive, p[P.sulfonylurea_effect_half_life * w + l]
-    )
-    e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect * w + l])
+    if extras:
+        su_absorbed = drugs.oral_absorption(y[S.glipizide_gut * w + l], p[P.glipizide_ka * w + l])
+        dy[S.glipizide_gut * w + l] = -su_absorbed
+        dy[S.glipizide_central * w + l] = drugs.one_compartment_derivative(
+            y[S.glipizide_central * w + l], su_absorbed, 1.0, p[P.glipizide_CL * w + l], p[P.glipizide_V * w + l]
+        )
+        su_absorbed = drugs.oral_absorption(y[S.glimepiride_gut * w + l], p[P.glimepiride_ka * w + l])
+        dy[S.glimepiride_gut * w + l] = -su_absorbed
+        dy[S.glimepiride_central * w + l] = drugs.one_compartment_derivative(
+            y[S.glimepiride_central * w + l], su_absorbed, 1.0, p[P.glimepiride_CL * w + l], p[P.glimepiride_V * w + l]
+        )
+        su_absorbed = drugs.oral_absorption(y[S.glibenclamide_gut * w + l], p[P.glibenclamide_ka * w + l])
+        dy[S.glibenclamide_gut * w + l] = -su_absorbed
+        dy[S.glibenclamide_central * w + l] = drugs.one_compartment_derivative(
+            y[S.glibenclamide_central * w + l],
+            su_absorbed,
+            1.0,
+            p[P.glibenclamide_CL * w + l],
+            p[P.glibenclamide_V * w + l],
+        )
+        c_glipizide = 1e3 * drugs.concentration_mg_per_l(
+            y[S.glipizide_central * w + l], p[P.glipizide_V * w + l], bw
+        )  # [ng/mL]
+        c_glimepiride = 1e3 * drugs.concentration_mg_per_l(y[S.glimepiride_central * w + l], p[P.glimepiride_V * w + l], bw)
+        c_glibenclamide = 1e3 * drugs.concentration_mg_per_l(
+            y[S.glibenclamide_central * w + l], p[P.glibenclamide_V * w + l], bw
+        )
+        su_drive = (
+            c_glipizide / p[P.glipizide_EC50 * w + l]
+            + c_glimepiride / p[P.glimepiride_EC50 * w + l]
+            + c_glibenclamide / p[P.glibenclamide_EC50 * w + l]
+        )
+        dy[S.sulfonylurea_effect * w + l] = drugs.effect_site_derivative(
+            y[S.sulfonylurea_effect * w + l], su_drive, p[P.sulfonylurea_effect_half_life * w + l]
+        )
+        e_su = drugs.sulfonylurea_occupancy(y[S.sulfonylurea_effect * w + l])
+    else:  # no sulfonylurea here (see TREATMENT_STATES)
+        dy[S.glipizide_gut * w + l] = 0.0
+        dy[S.glipizide_central * w + l] = 0.0
+        dy[S.glimepiride_gut * w + l] = 0.0
+        dy[S.glimepiride_central * w + l] = 0.0
+        dy[S.glibenclamide_gut * w + l] = 0.0
+        dy[S.glibenclamide_central * w + l] = 0.0
+        dy[S.sulfonylurea_effect * w + l] = 0.0
+        c_glipizide = 0.0
+        c_glimepiride = 0.0
+        c_glibenclamide = 0.0
+        e_su = 0.0
     # gut hormones (GLP-1, GIP) potentiate glucose-stimulated secretion (incretin effect; glucostat design)
     dy[S.incretin * w + l] = (ra - y[S.incretin * w + l]) / p[P.incretin_time * w + l]
     incretin_gain = pancreas.incretin_gain(
@@ -861,35 +918,41 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
         p[P.glucagon_excess_hill * w + l],
     )
     # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
-    dy[S.glucagon_depot_sc * w + l] = -p[P.glucagon_ka_sc * w + l] * y[S.glucagon_depot_sc * w + l]
-    dy[S.glucagon_depot_im * w + l] = -p[P.glucagon_ka_im * w + l] * y[S.glucagon_depot_im * w + l]
-    dy[S.glucagon_depot_iv * w + l] = -p[P.glucagon_ka_iv * w + l] * y[S.glucagon_depot_iv * w + l]
-    injected = (
-        drugs.glucagon_appearance(
-            y[S.glucagon_depot_sc * w + l],
-            p[P.glucagon_ka_sc * w + l],
-            p[P.glucagon_F * w + l],
-            p[P.glucagon_mcr * w + l],
-            p[P.glucagon_half_life * w + l],
-            bw,
+    if extras:
+        dy[S.glucagon_depot_sc * w + l] = -p[P.glucagon_ka_sc * w + l] * y[S.glucagon_depot_sc * w + l]
+        dy[S.glucagon_depot_im * w + l] = -p[P.glucagon_ka_im * w + l] * y[S.glucagon_depot_im * w + l]
+        dy[S.glucagon_depot_iv * w + l] = -p[P.glucagon_ka_iv * w + l] * y[S.glucagon_depot_iv * w + l]
+        injected = (
+            drugs.glucagon_appearance(
+                y[S.glucagon_depot_sc * w + l],
+                p[P.glucagon_ka_sc * w + l],
+                p[P.glucagon_F * w + l],
+                p[P.glucagon_mcr * w + l],
+                p[P.glucagon_half_life * w + l],
+                bw,
+            )
+            + drugs.glucagon_appearance(
+                y[S.glucagon_depot_im * w + l],
+                p[P.glucagon_ka_im * w + l],
+                p[P.glucagon_F * w + l],
+                p[P.glucagon_mcr * w + l],
+                p[P.glucagon_half_life * w + l],
+                bw,
+            )
+            + drugs.glucagon_appearance(
+                y[S.glucagon_depot_iv * w + l],
+                p[P.glucagon_ka_iv * w + l],
+                1.0,
+                p[P.glucagon_mcr * w + l],
+                p[P.glucagon_half_life * w + l],
+                bw,
+            )
         )
-        + drugs.glucagon_appearance(
-            y[S.glucagon_depot_im * w + l],
-            p[P.glucagon_ka_im * w + l],
-            p[P.glucagon_F * w + l],
-            p[P.glucagon_mcr * w + l],
-            p[P.glucagon_half_life * w + l],
-            bw,
-        )
-        + drugs.glucagon_appearance(
-            y[S.glucagon_depot_iv * w + l],
-            p[P.glucagon_ka_iv * w + l],
-            1.0,
-            p[P.glucagon_mcr * w + l],
-            p[P.glucagon_half_life * w + l],
-            bw,
-        )
-    )
+    else:  # no injected glucagon here (see TREATMENT_STATES)
+        dy[S.glucagon_depot_sc * w + l] = 0.0
+        dy[S.glucagon_depot_im * w + l] = 0.0
+        dy[S.glucagon_depot_iv * w + l] = 0.0
+        injected = 0.0
     dy[S.plasma_glucagon * w + l] = plasma.glucagon_derivative(h, release + injected, n_glucagon)
     # --- C-peptide: co-secreted with insulin, not extracted by the liver (Van Cauter 1992)
     kc1, kc2, kc3 = plasma.c_peptide_rate_constants(
@@ -905,44 +968,59 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs):
     he = liver.hepatic_insulin_extraction(s_liver, p[P.m5 * w + l], p[P.m6 * w + l])
     m3 = liver.hepatic_insulin_clearance_rate(he, p[P.m1 * w + l])
     # --- subcutis: SC insulin depot (UVA/Padova) and interstitial glucose
-    sc_u = u[U.sc_insulin * w + l]
-    disc1, disc2, rai = subcutis.insulin_depot(
-        y[S.sc_insulin_1 * w + l], y[S.sc_insulin_2 * w + l], sc_u, p[P.kd * w + l], p[P.ka1 * w + l], p[P.ka2 * w + l]
-    )
-    dy[S.sc_insulin_1 * w + l] = disc1
-    dy[S.sc_insulin_2 * w + l] = disc2
     dy[S.interstitial_glucose * w + l] = subcutis.interstitial_glucose_derivative(
         y[S.interstitial_glucose * w + l], gp, p[P.ksc * w + l]
     )
-    k_reg = p[P.k_regular * w + l]
-    dr1, dr2, ra_reg = subcutis.insulin_depot(
-        y[S.regular_insulin_1 * w + l],
-        y[S.regular_insulin_2 * w + l],
-        u[U.sc_regular * w + l],
-        0.9 * k_reg,
-        0.1 * k_reg,
-        k_reg,
-    )
-    dy[S.regular_insulin_1 * w + l] = dr1
-    dy[S.regular_insulin_2 * w + l] = dr2
-    dg1, dg2, ra_gla = subcutis.long_acting_depot(
-        y[S.glargine_depot * w + l],
-        y[S.glargine_tissue * w + l],
-        u[U.sc_glargine * w + l],
-        p[P.k_glargine * w + l],
-        p[P.k_long_transit * w + l],
-    )
-    dy[S.glargine_depot * w + l] = dg1
-    dy[S.glargine_tissue * w + l] = dg2
-    dd1, dd2, ra_deg = subcutis.long_acting_depot(
-        y[S.degludec_depot * w + l],
-        y[S.degludec_tissue * w + l],
-        u[U.sc_degludec * w + l],
-        p[P.k_degludec * w + l],
-        p[P.k_degludec_transit * w + l],
-    )
-    dy[S.degludec_depot * w + l] = dd1
-    dy[S.degludec_tissue * w + l] = dd2
+    if extras:
+        sc_u = u[U.sc_insulin * w + l]
+        disc1, disc2, rai = subcutis.insulin_depot(
+            y[S.sc_insulin_1 * w + l], y[S.sc_insulin_2 * w + l], sc_u, p[P.kd * w + l], p[P.ka1 * w + l], p[P.ka2 * w + l]
+        )
+        dy[S.sc_insulin_1 * w + l] = disc1
+        dy[S.sc_insulin_2 * w + l] = disc2
+        k_reg = p[P.k_regular * w + l]
+        dr1, dr2, ra_reg = subcutis.insulin_depot(
+            y[S.regular_insulin_1 * w + l],
+            y[S.regular_insulin_2 * w + l],
+            u[U.sc_regular * w + l],
+            0.9 * k_reg,
+            0.1 * k_reg,
+            k_reg,
+        )
+        dy[S.regular_insulin_1 * w + l] = dr1
+        dy[S.regular_insulin_2 * w + l] = dr2
+        dg1, dg2, ra_gla = subcutis.long_acting_depot(
+            y[S.glargine_depot * w + l],
+            y[S.glargine_tissue * w + l],
+            u[U.sc_glargine * w + l],
+            p[P.k_glargine * w + l],
+            p[P.k_long_transit * w + l],
+        )
+        dy[S.glargine_depot * w + l] = dg1
+        dy[S.glargine_tissue * w + l] = dg2
+        dd1, dd2, ra_deg = subcutis.long_acting_depot(
+            y[S.degludec_depot * w + l],
+            y[S.degludec_tissue * w + l],
+            u[U.sc_degludec * w + l],
+            p[P.k_degludec * w + l],
+            p[P.k_degludec_transit * w + l],
+        )
+        dy[S.degludec_depot * w + l] = dd1
+        dy[S.degludec_tissue * w + l] = dd2
+    else:  # no subcutaneous insulin here (see TREATMENT_STATES)
+        dy[S.sc_insulin_1 * w + l] = 0.0
+        dy[S.sc_insulin_2 * w + l] = 0.0
+        dy[S.regular_insulin_1 * w + l] = 0.0
+        dy[S.regular_insulin_2 * w + l] = 0.0
+        dy[S.glargine_depot * w + l] = 0.0
+        dy[S.glargine_tissue * w + l] = 0.0
+        dy[S.degludec_depot * w + l] = 0.0
+        dy[S.degludec_tissue * w + l] = 0.0
+        sc_u = 0.0
+        rai = 0.0
+        ra_reg = 0.0
+        ra_gla = 0.0
+        ra_deg = 0.0
     rai_all = rai + ra_reg + ra_gla + ra_deg
     sc_all = sc_u + u[U.sc_regular * w + l] + u[U.sc_glargine * w + l] + u[U.sc_degludec * w + l]
 

@@ -192,7 +192,8 @@ _C = _AE.sum(axis=1)
 #: instead of 20 pmol/kg): its error reaches glucose only through the liver insulin it feeds, and it set
 #: most step sizes (steps per day healthy 237 -> 197, type 2 193 -> 163; glucose against solve_ivp:
 #: meal day 0.014 -> 0.058, drugs/exercise/glucagon/IV day 0.070 -> 0.066, IV bolus 0.035 -> 0.029
-#: mg/dL). Liver insulin cannot follow: at 2x its range the busy day's error doubles (0.15).
+#: mg/dL; with the continuous meal size since, 0.030 / 0.056 / 0.029). Liver insulin cannot follow: at
+#: 2x its range the busy day's error doubles (0.15).
 _SCALE_BY_NAME = {
     "stomach_solid": 1e3, "stomach_liquid": 1e3, "gut": 1e3, "plasma_glucose": 400.0, "tissue_glucose": 200.0,
     "liver_insulin": 40.0, "plasma_insulin": 30.0, "insulin_signal_1": 400.0, "insulin_signal_liver": 400.0,

@@ -36,6 +36,7 @@ from numba import njit, prange
 from .lean import _AE, _AI, _ARK_STAGES, _B, _BHAT, _BSTAR, _GAMMA, next_step_ark
 from .model import (N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, TREATMENT_INPUTS,
                     TREATMENT_STATES, F, P, S, rhs_at)
+from .physiology.pituitary import growth_hormone_drive
 from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
                      STATUS_STEP_TOO_SMALL, clamp_step)
 
@@ -83,11 +84,13 @@ def derivative_block(t, y, u, p, dy, out):
 
 @njit(cache=True, error_model="numpy")
 def core_derivative_block(t, y, u, p, dy, out):
-    """:func:`derivative_block` without the treatments and the dawn clock (``rhs_at(..., extras=False)``):
-    for a block in which no lane has exercise, a drug, injected glucagon, subcutaneous insulin or a dawn
-    resistance (:func:`_uses_extras`); the same numbers, ~16 % faster (docs/architecture.md)."""
+    """:func:`derivative_block` without the treatments and the dawn clock (``rhs_at(..., extras=False)``),
+    and with the growth-hormone drive computed once (lane 0's parameters): for a block in which no lane
+    has exercise, a drug, injected glucagon, subcutaneous insulin or a dawn resistance, and all share the
+    growth-hormone parameters (:func:`_uses_extras`); the same numbers, ~25 % faster (docs/architecture.md)."""
+    gh = growth_hormone_drive(t, p[P.gh_nocturnal_share * W], p[P.gh_nocturnal_peak * W], p[P.gh_pulse_interval * W])
     for l in range(W):
-        rhs_at(t, y, u, p, dy, out, l, W, False, False)
+        rhs_at(t, y, u, p, dy, out, l, W, False, False, gh)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -101,11 +104,15 @@ def _derivative(core, t, y, u, p, dy, out):
 @njit(cache=True, error_model="numpy")
 def _uses_extras(pats, y0, params, segments, inputs, jump_offset, jump_state, jump_value):
     """Whether any lane of a block has a treatment (model.TREATMENT_STATES not 0 at the start, or fed by an
-    input of model.TREATMENT_INPUTS or an impulse in any segment of its scenario) or a dawn resistance."""
+    input of model.TREATMENT_INPUTS or an impulse in any segment of its scenario) or a dawn resistance, or
+    the lanes' growth-hormone parameters differ."""
     for l in range(W):
         i = pats[l]
         if params[i, P.hepatic_dawn_resistance] != 0.0:
             return True
+        for q in (P.gh_nocturnal_share, P.gh_nocturnal_peak, P.gh_pulse_interval):
+            if params[i, q] != params[pats[0], q]:
+                return True
         for s in TREATMENT_STATES:
             if y0[i, s] != 0.0:
                 return True

@@ -519,7 +519,7 @@ def derivative(t, y, u, p, dy, out):
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
-def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True):
+def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     """The right-hand side of :func:`evaluate` for entry ``l`` of interleaved vectors: state ``s`` of
     patient ``l`` is ``y[s * w + l]`` (likewise ``u``, ``p``, ``dy``, ``out``); ``out`` is written only
     ``with_outputs``.
@@ -534,7 +534,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True):
     insulin: their states' derivatives are set to 0 and their effects to none) and the dawn clock.
     Exact when those states (:data:`TREATMENT_STATES`) and their inputs (:data:`TREATMENT_INPUTS`) are 0
     and ``hepatic_dawn_resistance`` is 0, since the full equations then give exactly the same
-    (tests/test_lanes.py).
+    (tests/test_lanes.py). It also takes the growth-hormone drive as ``gh_block``, computed once for a
+    block whose lanes share the growth-hormone parameters (a clock-driven term the same in every lane).
     """
     bw = p[P.BW * w + l]
     vg = p[P.VG * w + l]
@@ -1032,9 +1033,11 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True):
     dy[S.plasma_insulin * w + l] = dip
 
     # --- liver: IGF-1 under growth hormone (pituitary) and portal insulin
-    gh = pituitary.growth_hormone_drive(
-        t, p[P.gh_nocturnal_share * w + l], p[P.gh_nocturnal_peak * w + l], p[P.gh_pulse_interval * w + l]
-    )
+    gh = gh_block
+    if extras:
+        gh = pituitary.growth_hormone_drive(
+            t, p[P.gh_nocturnal_share * w + l], p[P.gh_nocturnal_peak * w + l], p[P.gh_pulse_interval * w + l]
+        )
     dy[S.gh_signal * w + l] = (gh - y[S.gh_signal * w + l]) / p[P.igf1_gh_response_time * w + l]
     dy[S.igf1 * w + l] = liver.igf1_derivative(
         y[S.igf1 * w + l],

@@ -383,9 +383,9 @@ def estimate_bytes(n_patients: int, n_out: int, keep_outputs: bool) -> int:
 
 def prepare(patients: Sequence[Patient], scenarios: Sequence[Scenario], step_min: float = DEFAULT_STEP_MIN):
     """Kernel inputs of a batch: (initial states, parameter vectors, packed scenarios, steps [min])."""
-    packed = pack(scenarios, [p.body_weight_kg for p in patients],
-                  [p.values["meal_size_continuous"] > 0.5 for p in patients])
     uniq, rows = _distinct(patients)  # a patient object repeated in the batch is converted once
+    bws = np.array([p.body_weight_kg for p in uniq], dtype=float)[rows]
+    packed = pack(scenarios, bws, np.array([p.values["meal_size_continuous"] > 0.5 for p in uniq], dtype=bool)[rows])
     y0 = np.stack([np.asarray(p.initial_state, dtype=float) for p in uniq])[rows]
     params = np.stack([p.parameter_vector() for p in uniq])[rows]
     steps = np.array([patient_step_min(p, step_min) for p in uniq])[rows]
@@ -439,7 +439,8 @@ def simulate_batch(patients: Sequence["Patient | str"], scenario: "Scenario | Se
         raise InvalidInputError("kernel", kernel, "'auto', 'full' or 'rk4'")
     rtol_full = check_rtol(rtol, lanes.DEFAULT_RTOL)
     rtol = check_rtol(rtol)
-    duration = min(float(s.breakpoints[-1] if isinstance(s, CompiledScenario) else s.duration_min) for s in scens)
+    duration = min(float(s.breakpoints[-1] if isinstance(s, CompiledScenario) else s.duration_min)
+                   for s in {id(s): s for s in scens}.values())
     t_out = np.arange(0.0, duration + 1e-9, output_every_min)
     need = estimate_bytes(len(plist), t_out.size, keep_outputs)
     if need > memory_limit_bytes:

@@ -276,12 +276,12 @@ def _groups(objects: Sequence, values: np.ndarray | None = None) -> tuple[np.nda
     first-seen order, and each entry's group. Vectorised (a batch may hold 100,000 entries)."""
     n = len(objects)
     ids = np.fromiter(map(id, objects), dtype=np.int64, count=n)
-    if values is None:
-        key = ids
-    else:  # one or more float columns
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    if values is not None:  # one or more float columns
         cols = np.asarray(values, dtype=float).reshape(n, -1).view(np.int64)
-        key = np.column_stack([ids, cols])
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        if not np.array_equal(cols, cols[first][inverse]):  # an object with several values (else: by object)
+            _, first, inverse = np.unique(np.column_stack([ids, cols]), axis=0, return_index=True,
+                                          return_inverse=True)
     order = np.argsort(first)  # np.unique sorts by key; restore first-seen order
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)

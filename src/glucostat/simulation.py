@@ -205,6 +205,8 @@ def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs
 
 
 def _labels(plist: list[Patient]) -> list[str]:
+    """One label per entry: the patient's name (a preset with overrides marked ``*``), the second and later
+    entries of the same name suffixed ``#2``, ``#3``, ... (skipping labels already taken)."""
     labels: list[str] = []
     taken: set[str] = set()
     next_k: dict[str, int] = {}  # next suffix to try per base name (keeps large batches linear)

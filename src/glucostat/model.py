@@ -467,8 +467,6 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
 assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
 assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
 
-#: States that must stay non-negative (X and Y are deviations and may be negative; the exercise
-#: work integral returns to zero by a jump at the end of a bout, to round-off).
 #: States of the treatments :func:`rhs_at` can leave out (``extras=False``): exercise (Roy & Parker),
 #: metformin and sulfonylurea PK and effects, injected glucagon depots, subcutaneous insulin depots, and
 #: the subcutaneous insulin counter. A block of patients in which all of them start at 0 and no input of
@@ -485,6 +483,8 @@ TREATMENT_STATES = np.array([
 #: Inputs that drive :data:`TREATMENT_STATES`.
 TREATMENT_INPUTS = np.array([U.sc_insulin, U.sc_regular, U.sc_glargine, U.sc_degludec, U.exercise], dtype=np.int64)
 
+#: States that must stay non-negative (X and Y are deviations and may be negative; the exercise
+#: work integral returns to zero by a jump at the end of a bout, to round-off).
 NONNEGATIVE_STATES = np.array(
     [s not in (S.remote_insulin, S.static_secretion, S.glucagon_fading, S.exercise_work) for s in S], dtype=np.bool_
 )

@@ -99,3 +99,13 @@ def cos(x):
             1.0 / 20922789888000.0))))))))
     c = 2.0 * c * c - 1.0
     return 2.0 * c * c - 1.0
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def power_8(b):
+    """``b ** 8`` by multiplication (``** int`` compiles to a loop, which stops SIMD vectorisation);
+    ``power_8((1 + cos x)/2)`` is the raised-cosine pulse of growth hormone's daytime pulses and of the
+    liver's dawn profile."""
+    b2 = b * b
+    b4 = b2 * b2
+    return b4 * b4

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from .common import cos, hill, tanh
+from .common import cos, hill, power_8, tanh
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
@@ -45,10 +45,7 @@ def dawn_insulin_sensitivity(t_min, resistance, peak_min):
     08:31 (Boden G et al. Diabetes 1996;45:1044); glucose rises from its nocturnal nadir to before
     breakfast by 16 mg/dL (median; Monnier L et al. Diabetes Care 2013;36:4057).
     """
-    b = (1.0 + cos(6.283185307179586 * (t_min - peak_min) / 1440.0)) * 0.5
-    b2 = b * b
-    b4 = b2 * b2
-    return 1.0 - resistance * (b4 * b4)
+    return 1.0 - resistance * power_8((1.0 + cos(6.283185307179586 * (t_min - peak_min) / 1440.0)) * 0.5)
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")

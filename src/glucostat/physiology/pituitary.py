@@ -16,12 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
-from .common import cos
+from .common import cos, power_8
 
 #: Shape exponents of the raised-cosine pulses ((1 + cos)/2)^n: n = 29 gives the nocturnal
 #: surge a standard deviation of about 60 min over the day; n = 8 gives daytime pulses of
 #: about 1/14 of their interval (about 13 min at 3 h) (glucostat design).
-_N_NIGHT = 29  # whole numbers: the powers are multiplication chains (_power_29, _power_8)
+_N_NIGHT = 29  # whole numbers: the powers are multiplication chains (_power_29, common.power_8)
 _N_PULSE = 8
 
 
@@ -45,14 +45,6 @@ def _power_29(b):
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
-def _power_8(b):
-    """``b ** 8`` by multiplication."""
-    b2 = b * b
-    b4 = b2 * b2
-    return b4 * b4
-
-
-@njit(cache=True, forceinline=True, error_model="numpy")
 def growth_hormone_drive(t_min, nocturnal_share, nocturnal_peak_min, pulse_interval_min):
     """GH secretion drive [-] at simulation time t [min] (t = 0 is 00:00 of day 1).
 
@@ -62,5 +54,5 @@ def growth_hormone_drive(t_min, nocturnal_share, nocturnal_peak_min, pulse_inter
     """
     two_pi = 2.0 * np.pi
     night = _power_29((1.0 + cos(two_pi * (t_min - nocturnal_peak_min) / 1440.0)) * 0.5)
-    day = _power_8((1.0 + cos(two_pi * t_min / pulse_interval_min)) * 0.5)
+    day = power_8((1.0 + cos(two_pi * t_min / pulse_interval_min)) * 0.5)
     return nocturnal_share * night / _MEAN_NIGHT + (1.0 - nocturnal_share) * day / _MEAN_PULSE

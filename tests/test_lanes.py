@@ -115,6 +115,10 @@ def test_lane_batch_matches_one_patient_integrator_and_solve_ivp():
     b = engine.simulate_batch(pats, scens, output_every_min=5.0, kernel="full", keep_outputs=True)
     assert b.ok and b.outputs.shape == (43, 289, N_OUTPUTS)
     np.testing.assert_array_equal(b.outputs[:, :, F.glucose], b.glucose_mg_dl)
+    # without outputs the blocks integrate only the states that feed back (model.N_DYNAMIC_STATES, or
+    # N_CORE_STATES without treatments); the cumulative counters only report, so glucose is the same
+    np.testing.assert_array_equal(engine.simulate_batch(pats, scens, output_every_min=5.0, kernel="full").glucose_mg_dl,
+                                  b.glucose_mg_dl)
     # the one-patient-at-a-time adaptive integrator, the same method and tolerance
     g1, _, st1 = engine.integrate_batch_adaptive(y0, params, packed.segments, packed.breakpoints, packed.inputs,
                                                  *packed.jump_arrays, packed.meal_reset, b.time_min, 1e-4,
@@ -195,7 +199,7 @@ def test_lane_error_norm_keeps_a_nan():
     y = np.ones(N_STATES * W)
     f[3, 0 * W + 3] = np.nan  # lane 3, first state
     lane_err, y_new = np.empty(W), np.empty(N_STATES * W)
-    lanes._combine_errors(0.5, y, f, y_new, 1e-4, lane_err)
+    lanes._combine_errors(N_STATES, 0.5, y, f, y_new, 1e-4, lane_err)
     assert np.isnan(lane_err[3]) and np.isfinite(np.delete(lane_err, 3)).all()
 
 
@@ -270,7 +274,7 @@ def test_implicit_stage_solve_inverts_the_implicit_part():
         q = np.empty(lanes.NA * W)
         lanes._factor(a, c, q)
         z = np.empty(lanes.NS)
-        lanes._solve(a, c, q, r, z)
+        lanes._solve(lanes.NS, a, c, q, r, z)
         g = np.empty(lanes.NI * W)
         lanes._implicit_rates(a, z, g)
         np.testing.assert_allclose(z[rows] - c * g, r[rows], rtol=1e-12, atol=1e-9)

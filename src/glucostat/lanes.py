@@ -34,8 +34,8 @@ import numpy as np
 from numba import njit, prange
 
 from .lean import _AE, _AI, _ARK_STAGES, _B, _BHAT, _BSTAR, _GAMMA, next_step_ark
-from .model import (N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES, TREATMENT_INPUTS,
-                    TREATMENT_STATES, F, P, S, rhs_at)
+from .model import (N_CORE_STATES, N_DYNAMIC_STATES, N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES,
+                    TREATMENT_INPUTS, TREATMENT_STATES, F, P, S, rhs_at)
 from .physiology.pituitary import growth_hormone_drive
 from .solver import (NEGATIVE_TOLERANCE_PER_ATOL, STATUS_MAX_STEPS, STATUS_NEGATIVE, STATUS_NOT_FINITE,
                      STATUS_STEP_TOO_SMALL, clamp_step)
@@ -176,6 +176,9 @@ IMPLICIT_STATES = (S.glucagon_depot_iv, S.plasma_glucagon, S.portal_insulin, S.l
                    S.stomach_solid, S.gut, S.plasma_glucose, S.tissue_glucose, S.interstitial_glucose,
                    S.c_peptide, S.exercise_vo2, S.exercise_glycogen_depletion, S.incretin, S.adrenaline)
 IMPLICIT = np.array(IMPLICIT_STATES, dtype=np.int64)
+# a block without treatments integrates only the core states: the implicit states beyond them must be
+# treatments, which stay at zero there (_stage_input)
+assert all(s < N_CORE_STATES or s in TREATMENT_STATES for s in IMPLICIT_STATES)
 NI = len(IMPLICIT_STATES)
 _DEP, _GLU, _POR, _LIV, _PLA, _STO, _GUT, _GP, _GT, _ISF = range(10)
 #: Off-diagonal entries of the implicit part, (row, column) in IMPLICIT_STATES: glucagon <- IV depot,
@@ -216,17 +219,17 @@ ERROR_SCALE = np.array([_SCALE_BY_NAME.get(s.name, 1.0) for s in S])
 
 
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
-def _combine_errors(h, y, f, y_new, rtol, lane_err):
+def _combine_errors(n_rows, h, y, f, y_new, rtol, lane_err):
     """``y_new = y + h sum_k b_k F_k`` and, in the same sweep, each lane's max-norm error ratio of the
     embedded pair, ``|h sum_k (b_k - bhat_k) F_k| / (rtol (scale + max(|y|, |y_new|)))`` over the
-    states (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`); NaN for a lane
-    with a non-finite value."""
+    leading ``n_rows`` states (Hairer et al. eq. II.4.11 in the max norm, scales :data:`ERROR_SCALE`);
+    NaN for a lane with a non-finite value."""
     b0, b1, b2, b3, b4, b5 = h * _B[0], h * _B[1], h * _B[2], h * _B[3], h * _B[4], h * _B[5]
     e0, e1, e2 = h * (_B[0] - _BHAT[0]), h * (_B[1] - _BHAT[1]), h * (_B[2] - _BHAT[2])
     e3, e4, e5 = h * (_B[3] - _BHAT[3]), h * (_B[4] - _BHAT[4]), h * (_B[5] - _BHAT[5])
     for l in range(W):
         lane_err[l] = 0.0
-    for s in range(N_STATES):
+    for s in range(n_rows):
         scale = ERROR_SCALE[s]
         for l in range(W):
             m = s * W + l
@@ -239,12 +242,12 @@ def _combine_errors(h, y, f, y_new, rtol, lane_err):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _take_step(y, y_new, lane_low):
-    """``y = y_new``, and each lane's lowest value of a mass or concentration (NONNEGATIVE_STATES) in
-    ``lane_low``, in one sweep."""
+def _take_step(n_rows, y, y_new, lane_low):
+    """``y = y_new`` on the leading ``n_rows`` states, and each lane's lowest value of a mass or
+    concentration (NONNEGATIVE_STATES) in ``lane_low``, in one sweep."""
     for l in range(W):
         lane_low[l] = 0.0
-    for s in range(N_STATES):
+    for s in range(n_rows):
         nonneg = NONNEGATIVE_STATES[s]
         for l in range(W):
             m = s * W + l
@@ -311,10 +314,11 @@ def _factor(a, c, q):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _solve(a, c, q, r, z):
-    """An implicit stage: ``z = r`` except the implicit states, solved from ``(I - c A) z_I = r_I`` by
-    substitution in the order of :data:`IMPLICIT_STATES` (``q`` from :func:`_factor` for the same ``c``)."""
-    for m in range(NS):
+def _solve(n, a, c, q, r, z):
+    """An implicit stage: ``z = r`` on the first ``n`` values except the implicit states, solved from
+    ``(I - c A) z_I = r_I`` by substitution in the order of :data:`IMPLICIT_STATES` (``q`` from
+    :func:`_factor` for the same ``c``)."""
+    for m in range(n):
         z[m] = r[m]
     dep = IMPLICIT[_DEP] * W
     glu = IMPLICIT[_GLU] * W
@@ -368,27 +372,29 @@ def _implicit_rates(a, y, g):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _stage_input(i, h, y, f, g, r):
+def _stage_input(n, i, h, y, f, g, r):
     """``r = y + h sum_{k<i} [AE_ik F_k + (AI_ik - AE_ik) G_k]`` (stage ``i`` of the IMEX pair; the
     explicit part is F minus the implicit part G, which lives on the implicit rows only). The explicit
-    sum is one straight sweep over every state (the cumulative counters' rows are not needed, but a
-    sweep that skips them costs 3x as much: 7.3 vs 2.5 us for a step's five stages)."""
+    sum is one straight sweep over the first ``n`` values (the leading states the block integrates,
+    :func:`_integrate_block`; a sweep that skips rows inside it costs 3x as much as a straight one:
+    7.3 vs 2.5 us for a step's five stages). Implicit rows beyond ``n`` are treatments at zero, whose
+    implicit part is zero."""
     a0, a1, a2, a3, a4 = h * _AE[i, 0], h * _AE[i, 1], h * _AE[i, 2], h * _AE[i, 3], h * _AE[i, 4]
     f0, f1, f2, f3, f4 = f[0], f[1], f[2], f[3], f[4]
     if i == 1:
-        for m in range(NS):
+        for m in range(n):
             r[m] = y[m] + a0 * f0[m]
     elif i == 2:
-        for m in range(NS):
+        for m in range(n):
             r[m] = y[m] + a0 * f0[m] + a1 * f1[m]
     elif i == 3:
-        for m in range(NS):
+        for m in range(n):
             r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m]
     elif i == 4:
-        for m in range(NS):
+        for m in range(n):
             r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m] + a3 * f3[m]
     else:
-        for m in range(NS):
+        for m in range(n):
             r[m] = y[m] + a0 * f0[m] + a1 * f1[m] + a2 * f2[m] + a3 * f3[m] + a4 * f4[m]
     c0, c1, c2 = h * (_AI[i, 0] - _AE[i, 0]), h * (_AI[i, 1] - _AE[i, 1]), h * (_AI[i, 2] - _AE[i, 2])
     c3, c4 = h * (_AI[i, 3] - _AE[i, 3]), h * (_AI[i, 4] - _AE[i, 4])
@@ -488,6 +494,15 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
     t_end = t_out[n_out - 1]
     core = not _uses_extras(pats, y0, params, segments, inputs, jump_offset, jump_state, jump_value)
     _linear_part(core, t, y, u, p, a, r, z, dense, out)
+    # the leading states integrated (model.S: core, treatments, counters): the treatments only if a lane
+    # has one, the counters only if outputs are kept. The others stay at their values (the treatments at
+    # zero; the counters, which nothing reads, are not reported), so every stage sees them from y.
+    n_rows = N_STATES if keep_outputs else (N_CORE_STATES if core else N_DYNAMIC_STATES)
+    n = n_rows * W
+    for m in range(NS):
+        r[m] = y[m]
+        z[m] = y[m]
+        y_new[m] = y[m]
     c_factored = -1.0
     h = 0.5
     i_eval = 0
@@ -527,11 +542,11 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                 _factor(a, c, q)
                 c_factored = c
             for i in range(1, _ARK_STAGES):
-                _stage_input(i, h, y, f, g, r)
-                _solve(a, c, q, r, z)
+                _stage_input(n, i, h, y, f, g, r)
+                _solve(n, a, c, q, r, z)
                 _derivative(core, t + _C[i] * h, z, u, p, f[i], out)
                 _stage_rates(c, z, r, g[i])
-            _combine_errors(h, y, f, y_new, rtol, lane_err)
+            _combine_errors(n_rows, h, y, f, y_new, rtol, lane_err)
             e = 0.0
             finite = True
             for l in range(W):
@@ -561,7 +576,7 @@ def _integrate_block(b, y0, params, segments, breakpoints, inputs, jump_offset, 
                     _record(t_out[i_eval], i_eval, dense, u, p, out, dummy, pats, record, glucose_col, glucose,
                             outputs, keep_outputs)
                     i_eval += 1
-                _take_step(y, y_new, lane_low)
+                _take_step(n_rows, y, y_new, lane_low)
                 t = t_new
                 steps[b] += 1
                 # lanes with a mass or concentration driven below zero fail (solver.state_status)

@@ -24,7 +24,10 @@ from .physiology import adrenal, brain, drugs, exercise, gut, kidney, liver, mus
 
 
 class S(IntEnum):
-    """State layout."""
+    """State layout, in three runs: the states every patient moves (organs, hormones, gut), then the
+    treatments (subcutaneous insulin depots, drugs, injected glucagon, exercise), then the cumulative
+    counters, which only report (nothing reads them). The SIMD lanes integrate only the leading run(s)
+    a block needs (:data:`N_CORE_STATES`, :data:`N_DYNAMIC_STATES`; glucostat.lanes)."""
 
     stomach_solid = 0
     stomach_liquid = 1
@@ -39,60 +42,62 @@ class S(IntEnum):
     static_secretion = 10
     portal_insulin = 11
     meal_size = 12
-    cum_ingested = 13
-    cum_ra = 14
-    cum_splanchnic_retention = 15
-    cum_egp = 16
-    cum_uii = 17
-    cum_uid = 18
-    cum_renal = 19
-    cum_iv_glucose = 20
-    cum_insulin_secretion = 21
-    sc_insulin_1 = 22
-    sc_insulin_2 = 23
-    interstitial_glucose = 24
-    cum_sc_insulin = 25
+    interstitial_glucose = 13
+    plasma_glucagon = 14
+    glucagon_fading = 15
+    liver_glycogen = 16
+    fasting_adaptation = 17
+    c_peptide = 18
+    c_peptide_peripheral = 19
+    igf1 = 20
+    gh_signal = 21
+    incretin = 22
+    adrenaline = 23
+    # treatments
+    sc_insulin_1 = 24
+    sc_insulin_2 = 25
     regular_insulin_1 = 26
     regular_insulin_2 = 27
     glargine_depot = 28
     glargine_tissue = 29
     degludec_depot = 30
     degludec_tissue = 31
-    plasma_glucagon = 32
-    glucagon_fading = 33
-    liver_glycogen = 34
-    fasting_adaptation = 35
-    c_peptide = 36
-    c_peptide_peripheral = 37
-    igf1 = 38
-    cum_gng = 39
-    cum_glycogenolysis = 40
-    cum_glycogen_synthesis = 41
-    cum_hepatic_glycolysis = 42
-    gh_signal = 43
-    metformin_gut = 44
-    metformin_central = 45
-    metformin_effect = 46
-    glipizide_gut = 47
-    glipizide_central = 48
-    glimepiride_gut = 49
-    glimepiride_central = 50
-    glibenclamide_gut = 51
-    glibenclamide_central = 52
-    sulfonylurea_effect = 53
-    glucagon_depot_sc = 54
-    glucagon_depot_im = 55
-    exercise_vo2 = 56
-    exercise_hepatic_output = 57
-    exercise_uptake = 58
-    exercise_insulin_removal = 59
-    exercise_work = 60
-    exercise_glycogen_depletion = 61
-    exercise_sensitivity = 62
-    glucagon_depot_iv = 63
-    incretin = 64
-    cum_hepatic_plasma_uptake = 65
-    adrenaline = 66
+    metformin_gut = 32
+    metformin_central = 33
+    metformin_effect = 34
+    glipizide_gut = 35
+    glipizide_central = 36
+    glimepiride_gut = 37
+    glimepiride_central = 38
+    glibenclamide_gut = 39
+    glibenclamide_central = 40
+    sulfonylurea_effect = 41
+    glucagon_depot_sc = 42
+    glucagon_depot_im = 43
+    glucagon_depot_iv = 44
+    exercise_vo2 = 45
+    exercise_hepatic_output = 46
+    exercise_uptake = 47
+    exercise_insulin_removal = 48
+    exercise_work = 49
+    exercise_glycogen_depletion = 50
+    exercise_sensitivity = 51
+    # cumulative counters
+    cum_ingested = 52
+    cum_ra = 53
+    cum_splanchnic_retention = 54
+    cum_egp = 55
+    cum_uii = 56
+    cum_uid = 57
+    cum_renal = 58
+    cum_iv_glucose = 59
+    cum_insulin_secretion = 60
+    cum_sc_insulin = 61
+    cum_gng = 62
+    cum_glycogenolysis = 63
+    cum_glycogen_synthesis = 64
+    cum_hepatic_glycolysis = 65
+    cum_hepatic_plasma_uptake = 66
 
 
 class U(IntEnum):
@@ -464,7 +469,8 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("hepatic_plasma_uptake", "Liver uptake of plasma glucose", "mg/kg/min", "liver", "the liver's share of insulin-stimulated glucose disposal, stored as glycogen or glycolysed (glucostat design)"),
 )
 
-assert [v.key for v in STATE_VARIABLES] == [s.name for s in S]
+assert sorted(v.key for v in STATE_VARIABLES) == sorted(s.name for s in S)
+STATE_VARIABLES = tuple(sorted(STATE_VARIABLES, key=lambda v: S[v.key]))  # in state order (written by organ)
 assert [v.key for v in OUTPUT_VARIABLES] == [f.name for f in F]
 
 #: States of the treatments :func:`rhs_at` can leave out (``extras=False``): exercise (Roy & Parker),
@@ -482,6 +488,14 @@ TREATMENT_STATES = np.array([
 ], dtype=np.int64)
 #: Inputs that drive :data:`TREATMENT_STATES`.
 TREATMENT_INPUTS = np.array([U.sc_insulin, U.sc_regular, U.sc_glargine, U.sc_degludec, U.exercise], dtype=np.int64)
+#: States every patient moves (the leading run of :class:`S`): a block whose lanes have no treatment
+#: (rhs_at with ``extras=False``) and whose outputs are not kept integrates only these.
+N_CORE_STATES = int(S.sc_insulin_1)
+#: States that feed back on the dynamics (the core and the treatments); the cumulative counters after
+#: them only report, so a run that keeps no outputs need not integrate them.
+N_DYNAMIC_STATES = int(S.cum_ingested)
+assert all(s.name.startswith("cum_") == (s >= N_DYNAMIC_STATES) for s in S)
+assert all((N_CORE_STATES <= s < N_DYNAMIC_STATES) == (s in TREATMENT_STATES) for s in S if s < N_DYNAMIC_STATES)
 
 #: States that must stay non-negative (X and Y are deviations and may be negative; the exercise
 #: work integral returns to zero by a jump at the end of a bout, to round-off).

@@ -621,6 +621,7 @@ def _run(code, controller, y, cstate, params, packed, ts, noise, gain, sensor_ra
     lean_idx = np.flatnonzero(use_lean)
     full_idx = np.flatnonzero(~use_lean)
     if lean_idx.size:
+        lean_idx = lean_idx[lean.similar_order(params, packed, lean_idx)]  # alike patients share blocks
         ys, lp, meal0, lane_pat = lean.pack_blocks(y, params, lean_idx)
         real = np.zeros(lane_pat.size, dtype=np.bool_)
         real[:lean_idx.size] = True

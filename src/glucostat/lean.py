@@ -892,33 +892,35 @@ def _accept(y_new, y, status, fail_time, t, rtol, lane_low, n_rows):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def integrate_blocks(y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state, jump_value, reset,
-                     t_out, signal_row, rtol):
-    """Open loop for ``nb`` blocks: glucose (nb, W, n_out) [mg/dL], status and failure time (nb, W), and
+def integrate_blocks(y0, params, meal0, lane_pat, dest, n_dest, segments, bps, inputs, jump_offset, jump_state,
+                     jump_value, reset, t_out, signal_row, rtol):
+    """Open loop for ``nb`` blocks: glucose (n_dest, n_out) [mg/dL], status and failure time (n_dest,), and
     the step attempts of each block (nb,).
 
     ``y0`` (nb, NL*W), ``params`` (nb, NLP*W), ``meal0`` (nb, W) meal sizes, ``lane_pat``
     (nb, W) the patient of each lane in the packed scenarios (as :func:`glucostat.engine.
-    integrate_batch`). Outputs are right-continuous at breakpoints; NaN after a failure.
+    integrate_batch`), ``dest`` (nb, W) the result row of each lane (-1: a padding lane, not kept):
+    each block writes its rows where the caller wants them, so blocks may hold the patients in any order.
+    Outputs are right-continuous at breakpoints; NaN after a failure.
     """
     nb = y0.shape[0]
     n_out = t_out.shape[0]
-    glucose = np.full((nb, W, n_out), np.nan)
-    status = np.zeros((nb, W), dtype=np.int64)
-    fail_time = np.full((nb, W), np.nan)
+    glucose = np.empty((n_dest, n_out))
+    status = np.zeros(n_dest, dtype=np.int64)
+    fail_time = np.full(n_dest, np.nan)
     n_steps = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
-        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state,
-                                      jump_value, reset, t_out,
-                                      signal_row, rtol, glucose, status, fail_time)
+        n_steps[b] = _open_loop_block(b, y0, params, meal0, lane_pat, dest, segments, bps, inputs, jump_offset,
+                                      jump_state, jump_value, reset, t_out, signal_row, rtol, glucose, status,
+                                      fail_time)
     return glucose, status, fail_time, n_steps
 
 
 @njit(cache=True, error_model="numpy")
-def _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump_offset, jump_state, jump_value,
-                     reset, t_out, signal_row, rtol,
-                     glucose, status, fail_time):
-    """Block ``b`` of :func:`integrate_blocks` (a plain function: the parallel loop only calls it)."""
+def _open_loop_block(b, y0, params, meal0, lane_pat, dest, segments, bps, inputs, jump_offset, jump_state, jump_value,
+                     reset, t_out, signal_row, rtol, glucose, status, fail_time):
+    """Block ``b`` of :func:`integrate_blocks` (a plain function: the parallel loop only calls it), into a
+    block-local buffer copied to the lanes' result rows at the end."""
     y = y0[b].copy()
     p = params[b]
     meal_size = meal0[b].copy()
@@ -927,11 +929,21 @@ def _open_loop_block(b, y0, params, meal0, lane_pat, segments, bps, inputs, jump
         _set_meal(meal_size[l], p, meal, l)
     zeros = np.zeros(N_INPUTS * W)
     ptr = np.zeros(W, dtype=np.int64)
+    n_out = t_out.shape[0]
+    local = np.full((1, W, n_out), np.nan)
+    lane_status = np.zeros(W, dtype=np.int64)
+    lane_fail = np.full(W, np.nan)
     n_rows = block_rows(y, lane_pat[b], segments, inputs, jump_offset, jump_state, False)
     _, _, steps = advance_block(n_rows, t_out[0], t_out[-1], 1.0, y, p, meal, meal_size, lane_pat[b], segments, bps,
                                 inputs, jump_offset, jump_state, jump_value, reset, ptr, zeros, zeros, -1.0, rtol,
-                                status[b], fail_time[b], workspace(), t_out, 0, glucose[b:b + 1],
-                                np.full(1, signal_row))
+                                lane_status, lane_fail, workspace(), t_out, 0, local, np.full(1, signal_row))
+    for l in range(W):
+        row = dest[b, l]
+        if row >= 0:
+            for j in range(n_out):
+                glucose[row, j] = local[0, l, j]
+            status[row] = lane_status[l]
+            fail_time[row] = lane_fail[l]
     return steps
 
 
@@ -963,16 +975,13 @@ def run_open_loop(y0, params, packed, patients, t_out, signal: str = "plasma", r
     n = patients.size
     order = similar_order(params, packed, patients)
     ys, lp, meal0, lane_pat = pack_blocks(y0, params, patients[order])
+    dest = np.full(lane_pat.size, -1, dtype=np.int64)
+    dest[:n] = order  # lane k of the packed blocks holds patients[order[k]]: its results go to row order[k]
     row = int(L.plasma_glucose if signal == "plasma" else L.interstitial_glucose)
-    g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, packed.segments, packed.breakpoints, packed.inputs,
-                                 *packed.jump_arrays, packed.meal_reset, np.asarray(t_out, float), row, float(rtol))
-    glucose = np.empty((n, g.shape[2]))
-    status = np.empty(n, dtype=st.dtype)
-    fail_time = np.empty(n)
-    glucose[order] = g.reshape(-1, g.shape[2])[:n]
-    status[order] = st.reshape(-1)[:n]
-    fail_time[order] = ft.reshape(-1)[:n]
-    return glucose, status, fail_time
+    g, st, ft, _ = integrate_blocks(ys, lp, meal0, lane_pat, dest.reshape(lane_pat.shape), n, packed.segments,
+                                    packed.breakpoints, packed.inputs, *packed.jump_arrays, packed.meal_reset,
+                                    np.asarray(t_out, float), row, float(rtol))
+    return g, st, ft
 
 
 #: Parameters that shape the dynamics setting a block's step size, most telling first: gastric emptying

@@ -35,6 +35,9 @@ from glucostat.engine import simulate_batch
 from glucostat.solver import integrate_reference
 
 MEALS = {420: 45.0, 720: 70.0, 1080: 80.0}
+#: Timed runs per batch figure; the shortest counts (as timeit: on a shared machine, the longer runs
+#: measure other processes).
+REPEAT = 5
 
 
 def t1d_day(patient, carb_ratio):
@@ -93,7 +96,7 @@ def main(argv=None):
     scens = [scen[id(p)] for p in pats]
 
     simulate_batch(pats[:4], scens[:4])  # warm-up (compiles or loads the cache)
-    s_open, b = timed(lambda: simulate_batch(pats, scens, output_every_min=5.0), repeat=3)
+    s_open, b = timed(lambda: simulate_batch(pats, scens, output_every_min=5.0), repeat=REPEAT)
     open_rate = n_t1d / s_open
 
     # accuracy against solve_ivp: patients as they ran in the timed batch (5 + the fastest-absorbing)
@@ -108,7 +111,7 @@ def main(argv=None):
 
     full = ["healthy", "t2d"] * (n_full // 2)
     day = gs.Scenario.day(meals={"07:00": 50, "12:00": 70, "18:00": 80})
-    s_full, bf = timed(lambda: simulate_batch(full, day, output_every_min=5.0), repeat=3)
+    s_full, bf = timed(lambda: simulate_batch(full, day, output_every_min=5.0), repeat=REPEAT)
     full_rate = n_full / s_full
     for k, name in enumerate(("healthy", "t2d")):  # as they ran in the timed batch (full-model SIMD lanes)
         p = gs.Patient.from_preset(name)
@@ -121,12 +124,12 @@ def main(argv=None):
     th = [th_base[i % len(base)] for i in range(n_t1d)]
     cl_day = gs.Scenario.day(meals={"07:00": 45, "12:00": 70, "18:00": 80})
     simulate_closed_loop_batch(pats[:4], cl_day, therapy=th[:4], seed=1)
-    s_cl, _ = timed(lambda: simulate_closed_loop_batch(pats, cl_day, therapy=th, seed=1), repeat=3)
+    s_cl, _ = timed(lambda: simulate_closed_loop_batch(pats, cl_day, therapy=th, seed=1), repeat=REPEAT)
     cl_rate = n_t1d / s_cl
 
     t1d = gs.Patient.from_preset("t1d")
     t1d_scen = t1d_day(t1d, 8.0)
-    single, _ = timed(lambda: gs.simulate(t1d, t1d_scen), repeat=5)
+    single, _ = timed(lambda: gs.simulate(t1d, t1d_scen), repeat=20)
     sg = simglucose_seconds_per_day(sg_minutes)
     start = second_process_start_s()
 

@@ -377,3 +377,22 @@ def test_blocks_without_extras_take_the_core_right_hand_side_with_the_same_resul
         ys = integrate_reference(np.asarray(core[i].initial_state, float), core[i].parameter_vector(),
                                  met.compile_for(core[i]), c.time_min, rtol=1e-10, atol=1e-10)
         assert np.max(np.abs(ys[:, S.plasma_glucose] / core[i].values["VG"] - c.glucose_mg_dl[i])) < 0.1
+
+
+def test_nothing_reads_the_cumulative_counters():
+    """The counters after model.N_DYNAMIC_STATES only report: random values in them change no other
+    state's derivative and no output but their own (so blocks that keep no outputs may leave them out)."""
+    from glucostat.model import N_DYNAMIC_STATES
+
+    rng = np.random.default_rng(11)
+    pat = gs.Patient.from_preset("t2d")
+    y, p = np.asarray(pat.initial_state, float).copy(), pat.parameter_vector()
+    u = np.zeros(N_INPUTS)
+    u[0] = 3000.0
+    dy0, out0 = np.empty(N_STATES), np.empty(N_OUTPUTS)
+    evaluate(600.0, y, u, p, dy0, out0)
+    y[N_DYNAMIC_STATES:] = rng.uniform(0.0, 1e4, N_STATES - N_DYNAMIC_STATES)
+    dy1, out1 = np.empty(N_STATES), np.empty(N_OUTPUTS)
+    evaluate(600.0, y, u, p, dy1, out1)
+    np.testing.assert_array_equal(dy1, dy0)
+    np.testing.assert_array_equal(out1, out0)

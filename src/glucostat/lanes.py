@@ -188,6 +188,8 @@ _DEP, _GLU, _POR, _LIV, _PLA, _STO, _GUT, _GP, _GT, _ISF = range(10)
 OFF_DIAGONAL = ((_GLU, _DEP), (_LIV, _POR), (_LIV, _PLA), (_PLA, _LIV), (_GP, _GUT), (_GP, _GT), (_GT, _GP),
                 (_ISF, _GP))
 NA = NI + len(OFF_DIAGONAL)
+# ... and none of them receives a coupling (a core block leaves those rows out of its sweeps)
+assert all(IMPLICIT_STATES[i] < N_CORE_STATES for i, _ in OFF_DIAGONAL)
 #: Stage times of the ARK4(3)6L[2]SA pair (the explicit and implicit tables share them).
 _C = _AE.sum(axis=1)
 

@@ -250,3 +250,18 @@ def test_alike_patients_share_blocks_and_results_keep_the_callers_order():
     mixed = simulate_batch(pats, scens).glucose_mg_dl
     np.testing.assert_array_equal(mixed[0::2], simulate_batch([a] * 16, day_a).glucose_mg_dl)
     np.testing.assert_array_equal(mixed[1::2], simulate_batch([b] * 16, day_b).glucose_mg_dl)
+
+
+def test_breakpoint_groups_follow_the_breakpoints_not_the_scenario_objects():
+    """Scenarios compiled for different body weights share their breakpoints (one group); a meal moved by
+    an hour makes another."""
+    from glucostat.interop.simglucose import simglucose_patient
+
+    a, b = simglucose_patient("adult#001"), simglucose_patient("adult#002")
+    day = _t1d_day(a)
+    moved = [gs.Meal(time=e.time + 60, carbs_g=e.carbs_g) if isinstance(e, gs.Meal) else e for e in day.events]
+    late = gs.Scenario(events=tuple(sorted(moved, key=lambda e: e.time)), duration_min=1440)
+    _, _, packed, _ = prepare([a, b, a, b], [day, day, late, day])
+    groups = lean.breakpoint_groups(packed, np.arange(4))
+    assert a.body_weight_kg != b.body_weight_kg and len(np.unique(packed.segments[:, 2])) == 3
+    assert groups[0] == groups[1] == groups[3] != groups[2]

@@ -1004,10 +1004,11 @@ def breakpoint_groups(packed, patients: np.ndarray) -> np.ndarray:
     """A group number per patient: equal for patients whose scenarios have the same breakpoints
     (distinct compiled scenarios, e.g. for different body weights, often share them)."""
     seg = packed.segments[patients]
-    pairs, which = np.unique(np.stack([seg[:, 2], seg[:, 1] - seg[:, 0]], axis=1), axis=0, return_inverse=True)
+    # a distinct compiled scenario is packed once: its first breakpoint row identifies it (1-D unique)
+    first, at, which = np.unique(seg[:, 2], return_index=True, return_inverse=True)
     key_of: dict[bytes, int] = {}
-    group = np.array([key_of.setdefault(packed.breakpoints[b0:b0 + k + 1].tobytes(), len(key_of)) for b0, k in pairs],
-                     dtype=np.int64)
+    group = np.array([key_of.setdefault(packed.breakpoints[b0:b0 + seg[i, 1] - seg[i, 0] + 1].tobytes(), len(key_of))
+                      for b0, i in zip(first, at)], dtype=np.int64)
     return group[np.asarray(which).reshape(-1)]
 
 

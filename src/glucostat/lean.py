@@ -992,9 +992,9 @@ _SIMILARITY_KEYS = (P.kmax, P.kmin, P.kabs, P.b, P.d, P.kgri, P.ka1, P.ka2, P.kd
 
 def similar_order(params: np.ndarray, packed, patients: np.ndarray) -> np.ndarray:
     """An order of ``patients`` that puts alike patients side by side, so that a block's common step
-    suits all its lanes: by compiled scenario (lanes then share their breakpoints), then by
-    :data:`_SIMILARITY_KEYS` (equal patients, as a cohort repeated over a trial's arms, become
-    neighbours). Stable and deterministic: the same batch always gives the same blocks."""
+    suits all its lanes: by breakpoint sequence (:func:`breakpoint_groups`; lanes then stop together),
+    then by :data:`_SIMILARITY_KEYS` (equal patients, as a cohort repeated over a trial's arms, become
+    neighbours). Deterministic: the same batch always gives the same blocks."""
     patients = np.asarray(patients, dtype=np.int64)
     cols = np.asarray(params)[:, list(_SIMILARITY_KEYS)][patients]
     return np.lexsort(tuple(cols.T[::-1]) + (breakpoint_groups(packed, patients),))
@@ -1013,6 +1013,5 @@ def breakpoint_groups(packed, patients: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["L", "LP", "LANES", "NOT_TRACKED", "DEFAULT_RTOL", "eligible", "lean_parameters", "rhs_block",
-"advance_block",
-           "integrate_blocks", "pack_blocks", "run_open_loop", "linear_part", "solve_linear", "solve_factors",
-           "workspace"]
+           "advance_block", "integrate_blocks", "pack_blocks", "run_open_loop", "similar_order", "breakpoint_groups",
+           "linear_part", "solve_linear", "solve_factors", "workspace"]

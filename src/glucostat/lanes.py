@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .lean import _AE, _AI, _ARK_STAGES, _B, _BHAT, _BSTAR, _GAMMA, next_step_ark
+from .lean import _AE, _AI, _ARK_STAGES, _B, _BHAT, _BSTAR, _GAMMA, breakpoint_groups, next_step_ark
 from .model import (N_CORE_STATES, N_DYNAMIC_STATES, N_INPUTS, N_OUTPUTS, N_PARAMS, N_STATES, NONNEGATIVE_STATES,
                     TREATMENT_INPUTS, TREATMENT_STATES, F, P, S, rhs_at)
 from .physiology.pituitary import growth_hormone_drive
@@ -667,20 +667,11 @@ def pack_blocks(packed, patients: np.ndarray, params: np.ndarray | None = None):
     if params is not None:
         cols = np.asarray(params)[:, list(_STIFFNESS_KEYS)]
         patients = patients[np.lexsort(cols.T[::-1])]
-    seg = packed.segments[patients]
-    by_pair: dict[tuple[int, int], bytes] = {}
-    groups: dict[bytes, list[int]] = {}
-    for i, (s0, s1, b0) in zip(patients, seg):
-        pair = (int(b0), int(s1 - s0))
-        key = by_pair.get(pair)
-        if key is None:
-            key = packed.breakpoints[pair[0]:pair[0] + pair[1] + 1].tobytes()
-            by_pair[pair] = key
-        groups.setdefault(key, []).append(int(i))
+    group = breakpoint_groups(packed, patients)
+    by_group = np.argsort(group, kind="stable")  # each group's patients keep their order
     blocks: list[np.ndarray] = []
     rest: list[int] = []
-    for members in groups.values():
-        m = np.asarray(members, dtype=np.int64)
+    for m in np.split(patients[by_group], np.flatnonzero(np.diff(group[by_group])) + 1):
         n_full = (m.size // W) * W
         blocks.extend(m[k:k + W] for k in range(0, n_full, W))
         tail = m[n_full:]

@@ -177,7 +177,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     glucose-driven glucagon (glucagon action off, or no hypoglycaemia response with
     glucagon and its fading at basal, where Sorensen's multipliers are 1); no glycogen
     limit; DM2007 kidney, linear hepatic and peripheral insulin action,
-    no adrenaline response; hepatic extraction 0 <= m6 < 1; and scenario jumps
+    no adrenaline response, no adapting beta-cell threshold; hepatic extraction 0 <= m6 < 1; and scenario jumps
     (``packed``: :class:`glucostat.engine.PackedScenarios`) only on lean states, the meal
     size or cumulative counters, and no exercise input (drugs and exercise move states the
     lean kernel does not carry).
@@ -193,6 +193,7 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= (p[:, P.m6] >= 0.0) & (p[:, P.m6] < 1.0)
     ok &= (p[:, P.hepatic_insulin_max_suppression] >= 1e9) & (p[:, P.insulin_uptake_ec50] >= 1e9)
     ok &= (p[:, P.hepatic_uptake_share] == 0.0) & (p[:, P.adrenaline_response] == 0.0)
+    ok &= p[:, P.beta_threshold_adaptation] == 0.0
     bad_jump = ~_JUMP_OK[packed.jump_state] & (packed.jump_value != 0.0)
     jump_segment = np.repeat(np.arange(packed.jump_offset.size - 1), np.diff(packed.jump_offset))
     bad_segment = ((packed.inputs[:, U.exercise] != 0.0) | (packed.inputs[:, U.meal_size_rate] != 0.0)).astype(np.int64)

@@ -53,51 +53,52 @@ class S(IntEnum):
     gh_signal = 21
     incretin = 22
     adrenaline = 23
+    beta_cell_glucose_memory = 24
     # treatments
-    sc_insulin_1 = 24
-    sc_insulin_2 = 25
-    regular_insulin_1 = 26
-    regular_insulin_2 = 27
-    glargine_depot = 28
-    glargine_tissue = 29
-    degludec_depot = 30
-    degludec_tissue = 31
-    metformin_gut = 32
-    metformin_central = 33
-    metformin_effect = 34
-    glipizide_gut = 35
-    glipizide_central = 36
-    glimepiride_gut = 37
-    glimepiride_central = 38
-    glibenclamide_gut = 39
-    glibenclamide_central = 40
-    sulfonylurea_effect = 41
-    glucagon_depot_sc = 42
-    glucagon_depot_im = 43
-    glucagon_depot_iv = 44
-    exercise_vo2 = 45
-    exercise_hepatic_output = 46
-    exercise_uptake = 47
-    exercise_insulin_removal = 48
-    exercise_work = 49
-    exercise_glycogen_depletion = 50
-    exercise_sensitivity = 51
+    sc_insulin_1 = 25
+    sc_insulin_2 = 26
+    regular_insulin_1 = 27
+    regular_insulin_2 = 28
+    glargine_depot = 29
+    glargine_tissue = 30
+    degludec_depot = 31
+    degludec_tissue = 32
+    metformin_gut = 33
+    metformin_central = 34
+    metformin_effect = 35
+    glipizide_gut = 36
+    glipizide_central = 37
+    glimepiride_gut = 38
+    glimepiride_central = 39
+    glibenclamide_gut = 40
+    glibenclamide_central = 41
+    sulfonylurea_effect = 42
+    glucagon_depot_sc = 43
+    glucagon_depot_im = 44
+    glucagon_depot_iv = 45
+    exercise_vo2 = 46
+    exercise_hepatic_output = 47
+    exercise_uptake = 48
+    exercise_insulin_removal = 49
+    exercise_work = 50
+    exercise_glycogen_depletion = 51
+    exercise_sensitivity = 52
     # cumulative counters
-    cum_ingested = 52
-    cum_ra = 53
-    cum_splanchnic_retention = 54
-    cum_egp = 55
-    cum_uii = 56
-    cum_uid = 57
-    cum_renal = 58
-    cum_iv_glucose = 59
-    cum_insulin_secretion = 60
-    cum_sc_insulin = 61
-    cum_gng = 62
-    cum_glycogenolysis = 63
-    cum_glycogen_synthesis = 64
-    cum_hepatic_glycolysis = 65
-    cum_hepatic_plasma_uptake = 66
+    cum_ingested = 53
+    cum_ra = 54
+    cum_splanchnic_retention = 55
+    cum_egp = 56
+    cum_uii = 57
+    cum_uid = 58
+    cum_renal = 59
+    cum_iv_glucose = 60
+    cum_insulin_secretion = 61
+    cum_sc_insulin = 62
+    cum_gng = 63
+    cum_glycogenolysis = 64
+    cum_glycogen_synthesis = 65
+    cum_hepatic_glycolysis = 66
+    cum_hepatic_plasma_uptake = 67
 
 
 class U(IntEnum):
@@ -286,6 +287,10 @@ class P(IntEnum):
     hepatic_dawn_resistance = 166
     hepatic_dawn_peak = 167
     meal_size_continuous = 168
+    beta_threshold_adaptation = 169
+    beta_memory_time = 170
+    beta_memory_gut_half = 171
+    beta_threshold_relief_max = 172
 
 
 class F(IntEnum):
@@ -423,6 +428,7 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("incretin", "Incretin signal", "mg/kg/min", "gut", "GLP-1/GIP drive: gut glucose absorption seen through the L- and K-cell response (glucostat design)"),
     Variable("cum_hepatic_plasma_uptake", "Cumulative liver uptake of plasma glucose", "mg/kg", "liver", "integral of the liver's share of insulin-stimulated glucose disposal"),
     Variable("adrenaline", "Plasma adrenaline", "pg/mL", "adrenal", "epinephrine: rises below ~ 68 mg/dL of glucose, raises liver output and restrains uptake (glucostat design)"),
+    Variable("beta_cell_glucose_memory", "Beta-cell glucose memory", "mg/dL", "pancreas", "Gm: running mean of post-absorptive plasma glucose that sets the adapted secretion threshold (glucostat design, docs/model.md 'Beta-cell set point')"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -893,18 +899,29 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     spo *= exercise.secretion_suppression(
         y[S.exercise_insulin_removal * w + l], p[P.exercise_insulin_n * w + l], p[P.exercise_insulin_reference * w + l]
     )
+    # the threshold follows the beta cell's memory of post-absorptive glucose (glucostat design; pancreas.py)
+    adaptation = p[P.beta_threshold_adaptation * w + l]
+    memory = y[S.beta_cell_glucose_memory * w + l]
+    dy[S.beta_cell_glucose_memory * w + l] = pancreas.glucose_memory_derivative(
+        memory,
+        g,
+        pancreas.post_absorptive_weight((q1 + q2 + qgut) / bw, p[P.beta_memory_gut_half * w + l]),
+        p[P.beta_memory_time * w + l],
+        adaptation,
+    )
+    threshold = pancreas.adapted_threshold(p[P.Gb * w + l], memory, adaptation, p[P.beta_threshold_relief_max * w + l])
     # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
-    # threshold in proportion to it (a glucose-independent drive) and raises the slope (glucostat design)
-    g_excess = g - p[P.Gb * w + l]
+    # threshold in proportion to basal glucose (a glucose-independent drive) and raises the slope (glucostat design)
+    g_excess = g - threshold
     if g_excess > 0.0:
         g_excess *= incretin_gain
-    g_beta = p[P.Gb * w + l] + g_excess + p[P.sulfonylurea_threshold_fraction * w + l] * p[P.Gb * w + l] * e_su
+    g_beta = threshold + g_excess + p[P.sulfonylurea_threshold_fraction * w + l] * p[P.Gb * w + l] * e_su
     dy[S.static_secretion * w + l] = pancreas.static_secretion_derivative(
         yst,
         g_beta,
         p[P.alpha * w + l],
         p[P.beta * w + l] * (1.0 + p[P.sulfonylurea_beta_gain * w + l] * e_su),
-        p[P.Gb * w + l],
+        threshold,
         p[P.Sb * w + l],
         p[P.secretion_floor_enabled * w + l],
         p[P.secretion_below_basal_half * w + l],

@@ -16,6 +16,8 @@ the gut absorption model (:mod:`glucostat.physiology.gut`).
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from .common import power, tanh
@@ -81,6 +83,64 @@ def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_h
     if floor_enabled > 0.5 and target < -sb:
         return -alpha * y - alpha * sb
     return -alpha * (y - target)
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def post_absorptive_weight(gut_content, half):
+    """How post-absorptive the body is, ``1/(1 + (q/q_half)^2)`` [-].
+
+    q the glucose still in the stomach and intestine [mg/kg]; ``half`` q_half [mg/kg]. 1 with
+    an empty gut (overnight, between meals once a meal is absorbed), near 0 while a meal is
+    being digested (glucostat design, docs/model.md 'Beta-cell set point').
+    """
+    x = gut_content / half if gut_content > 0.0 else 0.0
+    return 1.0 / (1.0 + x * x)
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def glucose_memory_derivative(memory, g, weight, time_constant, adaptation):
+    """dGm/dt [mg/dL/min]: the beta cell's memory of post-absorptive glucose.
+
+    ``dGm/dt = w (G - Gm) / tau`` (glucostat design, docs/model.md 'Beta-cell set point'):
+    a running mean of plasma glucose G [mg/dL] that learns only while the body is
+    post-absorptive (weight w from :func:`post_absorptive_weight`), so that it settles near the
+    fasting glucose, not the day's mean; tau [min] the time constant of days with which the
+    beta cell's glucose threshold follows a lasting change of glycaemia (relief of
+    glucotoxicity). 0 when ``adaptation`` is 0 (the state then stays at its basal value, Gb).
+    """
+    if adaptation <= 0.0:
+        return 0.0
+    return weight * (g - memory) / time_constant
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def adapted_threshold(gb, memory, adaptation, relief_max):
+    """Glucose threshold of static secretion [mg/dL] after relief of glucotoxicity.
+
+    DM2007 Sec. II-F sets the threshold h = Gb, the basal glucose. glucostat (docs/model.md
+    'Beta-cell set point') lowers it as the beta cell's memory of post-absorptive glucose Gm
+    (:func:`glucose_memory_derivative`) falls below Gb:
+
+    ``h = Gb - x / (1 + (x / R)^4)^(1/4)``, ``x = a max(Gb - Gm, 0)``,
+
+    a [-] the share of a lasting fall of fasting glucose that the threshold follows, R
+    ``relief_max`` [mg/dL] the largest shift (the reversible, glucotoxic part of the raised
+    threshold; the rest is intrinsic beta-cell failure). Near-linear up to R, then flat.
+    Only relief is modelled: DM2007's type 2 Gb and beta were identified at the patients'
+    habitual glycaemia, so glucose above Gb leaves h = Gb and the untreated patient where it
+    was calibrated. In type 2 diabetes insulin and C-peptide stay about unchanged on
+    metformin while fasting glucose falls 25-40 % (Abbasi F et al. Diabetes Care
+    1998;21:1301; DeFronzo RA et al. J Clin Endocrinol Metab 1991;73:1294), and lowering
+    glucose restores beta-cell glucose sensitivity within days (Al Jobori H et al. J Clin
+    Endocrinol Metab 2018;103:1402). a = 0 is DM2007; at the basal state Gm = Gb and h = Gb.
+    """
+    x = gb - memory
+    if x <= 0.0 or adaptation <= 0.0:
+        return gb
+    x *= adaptation
+    r = x / relief_max
+    r2 = r * r
+    return gb - x / math.sqrt(math.sqrt(1.0 + r2 * r2))  # sqrt: an LLVM intrinsic, vectorises
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")

@@ -189,7 +189,8 @@ def _emit_protocol(res, out_dir, stem, as_json):
     else:
         click.echo(f"{res.protocol[0].upper()}{res.protocol[1:]}, patient {res.patient}")
         cols = [c for c in ("Plasma glucose [mg/dL]", "Plasma insulin [uU/mL]", "Plasma C-peptide [nmol/L]",
-                            "Plasma glucagon [pg/mL]", "IV glucose infusion [mg/kg/min]") if c in res.samples]
+                            "Plasma glucagon [pg/mL]", "IV glucose infusion [mg/kg/min]",
+                            "Glucose infusion rate, smoothed [mg/kg/min]") if c in res.samples]
         click.echo(res.samples[cols].to_string(float_format=lambda v: f"{v:.3g}"))
         click.echo("")
         for k, v in res.indices.items():
@@ -279,6 +280,27 @@ def glucagon_test(patient, dose, body_weight, out_dir, as_json):
 
     _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), dose_mg=dose), out_dir,
                    "glucagon-test", as_json)
+
+
+@click.command("insulin-clamp")
+@_PATIENT
+@click.option("--units", "units", type=float, default=10.0, show_default=True,
+              help="Subcutaneous insulin at 0 min [U] (> 0, <= 100).")
+@click.option("--product", "product", type=click.Choice(["rapid", "regular", "glargine", "degludec"]),
+              default="rapid", show_default=True, help="Insulin product.")
+@click.option("--target", "target", type=float, default=None,
+              help="Clamp glucose [mg/dL] (60-200). Default: basal glucose, or 100 mg/dL if basal is higher.")
+@click.option("--duration", "duration", type=float, default=600.0, show_default=True,
+              help="Duration [min] (60-2880, whole minutes).")
+@_BODY_WEIGHT
+@_out("insulin-clamp")
+@_JSON
+def insulin_clamp(patient, units, product, target, duration, body_weight, out_dir, as_json):
+    """Glucose clamp after one SC insulin dose: GItot, GIRmax, t50%, plasma insulin rise."""
+    from .protocols import insulin_action_clamp as run
+
+    _emit_protocol(run(Patient.from_preset(patient, body_weight_kg=body_weight), units=units, product=product,
+                       target_mg_dl=target, duration_min=duration), out_dir, "insulin-clamp", as_json)
 
 
 @click.command("treatment")

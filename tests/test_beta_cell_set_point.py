@@ -10,7 +10,7 @@ Published targets used here:
   1987;36:632: OGTT increment unchanged); fasting insulin and C-peptide unchanged or a little lower
   (Abbasi F et al. Diabetes Care 1998;21:1301; DeFronzo RA et al. J Clin Endocrinol Metab 1991;73:1294:
   -31 %);
-- lowering glucose restores beta-cell glucose sensitivity within days: two thirds of the 14-day gain
+- lowering glucose restores beta-cell glucose sensitivity within days: 65-79 % of the 14-day gain
   after 48 h of empagliflozin (Al Jobori H et al. J Clin Endocrinol Metab 2018;103:1402).
 """
 
@@ -29,8 +29,8 @@ MEMORY = "Beta-cell glucose memory [mg/dL]"
 
 
 def test_threshold_law():
-    """h = Gb at and above Gb; ~ Gb - a (Gb - Gm) for small falls; never more than R below Gb; the
-    memory learns at half rate at q_half of gut glucose and not at all with a = 0."""
+    """h = Gb at and above Gb; ~ Gb - a (Gb - Gm) for small falls; never more than R below Gb; glucose counts
+    half at q_half of gut glucose; the running means do not move with a = 0."""
     f = pancreas.adapted_threshold
     assert f(164.0, 164.0, 0.85, 40.0) == 164.0
     assert f(164.0, 190.0, 0.85, 40.0) == 164.0
@@ -40,8 +40,17 @@ def test_threshold_law():
     assert np.all(np.diff(shifts) >= 0.0) and shifts[-1] < 40.0 and shifts[-1] > 39.0
     assert pancreas.post_absorptive_weight(0.0, 50.0) == 1.0
     assert pancreas.post_absorptive_weight(50.0, 50.0) == pytest.approx(0.5)
-    assert pancreas.glucose_memory_derivative(150.0, 100.0, 1.0, 500.0, 0.0) == 0.0
-    assert pancreas.glucose_memory_derivative(150.0, 100.0, 0.5, 500.0, 0.85) == pytest.approx(-0.05)
+    assert pancreas.glucose_memory_derivative(150.0, 100.0, 500.0, 0.0) == 0.0
+    assert pancreas.glucose_memory_derivative(150.0, 100.0, 500.0, 0.85) == pytest.approx(-0.1)
+    assert pancreas.glucose_memory(75.0, 0.5, 164.0) == 150.0 and pancreas.glucose_memory(1.0, 0.0, 164.0) == 164.0
+
+
+def test_memory_time_constant_is_al_joboris():
+    """After an immediate lowering of glucose (empagliflozin) 65-79 % of the 14-day gain in beta-cell function
+    was there at 48 h (C-peptide response +48 of +61 %, ISSI +73 of +112 %, glucose sensitivity +42 of +54 %;
+    Al Jobori 2018): the memory's step response at 48 h (clock time, whatever the meals) is in that range."""
+    tau = gs.Patient.from_preset("t2d").values["beta_memory_time"]
+    assert 0.65 < 1.0 - np.exp(-2880.0 / tau) < 0.80
 
 
 def test_basal_state_is_dm2007s():
@@ -50,12 +59,12 @@ def test_basal_state_is_dm2007s():
     pat = gs.Patient.from_preset("t2d")
     assert pat.values["beta_threshold_adaptation"] > 0.0
     y0 = np.asarray(pat.initial_state, float)
-    assert y0[S.beta_cell_glucose_memory] == pat.values["Gb"]
+    assert y0[S.beta_memory_glucose] == pat.values["Gb"] and y0[S.beta_memory_weight] == 1.0
     u = np.zeros(N_INPUTS)
     dy = rhs_numpy(0.0, y0, u, pat.parameter_vector())
     off = gs.Patient.from_preset("t2d", beta_threshold_adaptation=0.0)
     np.testing.assert_array_equal(dy, rhs_numpy(0.0, y0, u, off.parameter_vector()))
-    assert dy[S.beta_cell_glucose_memory] == 0.0
+    assert dy[S.beta_memory_glucose] == 0.0 and dy[S.beta_memory_weight] == 0.0
 
 
 def test_untreated_patient_stays_where_it_was_calibrated():
@@ -93,11 +102,9 @@ def test_metformin_lowers_mean_glucose_almost_as_much_as_fasting_glucose(metform
     assert fixed["Mean glucose [mg/dL]"] / fixed["Fasting glucose 06:55 [mg/dL]"] < 0.5
 
 
-def test_metformin_keeps_fasting_insulin_and_the_threshold_follows_within_days():
-    """Fasting insulin falls by under 40 % (published unchanged to -31 %; with a fixed threshold -53 %);
-    the threshold's shift reaches half of its day-14 value within 3 days (Al Jobori 2018: two thirds of
-    the 14-day gain in beta-cell sensitivity at 48 h of empagliflozin, whose effect is immediate; metformin's
-    own effect builds over the first two days)."""
+def test_metformin_keeps_fasting_insulin():
+    """Fasting insulin falls by under 40 % on metformin (published unchanged to -31 %; with a fixed threshold
+    -53 %), because the threshold has followed fasting glucose down by day 14 (~ 27 mg/dL)."""
     reg = gs.Scenario.day(days=14, daily=_MET)
     ctrl = gs.Scenario.day(days=14)
     out = {}
@@ -105,14 +112,12 @@ def test_metformin_keeps_fasting_insulin_and_the_threshold_follows_within_days()
         pat = gs.Patient.from_preset("t2d", beta_threshold_adaptation=a)
         r, c = gs.simulate(pat, reg, dt_min=5.0), gs.simulate(pat, ctrl, dt_min=5.0)
         k = int(np.searchsorted(r.time_min, 13 * 1440 + 415))  # 06:55, day 14
-        out[a] = (r.get("Plasma insulin [pmol/L]")[k] / c.get("Plasma insulin [pmol/L]")[k], r)
+        out[a] = (r.get("Plasma insulin [pmol/L]")[k] / c.get("Plasma insulin [pmol/L]")[k], r, k)
     assert out[0.85][0] > 0.6 and out[0.0][0] < 0.55
-    r = out[0.85][1]
-    v = gs.Patient.from_preset("t2d").values
-    shift = [v["Gb"] - pancreas.adapted_threshold(v["Gb"], m, v["beta_threshold_adaptation"],
-                                                 v["beta_threshold_relief_max"])
-             for m in np.interp([3 * 1440.0, 14 * 1440.0 - 1.0], r.time_min, r.get(MEMORY))]
-    assert shift[1] > 15.0 and shift[0] > 0.5 * shift[1]
+    r, k = out[0.85][1], out[0.85][2]
+    gb = gs.Patient.from_preset("t2d").values["Gb"]
+    assert 15.0 < gb - r.get("Secretion glucose threshold [mg/dL]")[k] < 40.0
+    assert np.all(out[0.0][1].get("Secretion glucose threshold [mg/dL]") == gb)
 
 
 def test_sulfonylurea_relief_is_bounded():
@@ -130,11 +135,12 @@ def test_sulfonylurea_relief_is_bounded():
     assert -2.3 < eff.change["Estimated HbA1c [%]"] < -1.5
 
 
-def test_memory_in_the_lanes_matches_solve_ivp():
-    """The memory is a core state of the full-model lanes: blocks of t2d patients of different weights on
-    metformin for 3 days, with and without the adaptation, each within 0.1 mg/dL of solve_ivp, and the
-    adaptation visible in the lanes' glucose."""
-    scen = gs.Scenario.day(days=3, daily=_MET)
+@pytest.mark.parametrize("drug", [False, True])
+def test_memory_in_the_lanes_matches_solve_ivp(drug):
+    """The memory is a core state of the full-model lanes: blocks of t2d patients of different weights for 3
+    days on their meals alone (the lanes' core path) or with metformin (the treatment path), with and without
+    the adaptation, each within 0.1 mg/dL of solve_ivp, and the adaptation visible in the lanes' glucose."""
+    scen = gs.Scenario.day(days=3, daily=_MET if drug else ())
     glucose = {}
     for a in (0.0, 0.85):
         pats = [gs.Patient.from_preset("t2d", body_weight_kg=60.0 + 4.0 * i, beta_threshold_adaptation=a)
@@ -146,7 +152,8 @@ def test_memory_in_the_lanes_matches_solve_ivp():
                                      scen.compile_for(pats[i]), b.time_min, rtol=1e-10, atol=1e-10)
             g = ys[:, S.plasma_glucose] / pats[i].parameter_vector()[P.VG]
             assert np.max(np.abs(g - b.glucose_mg_dl[i])) < 0.1
-            if a > 0.0:
-                assert ys[-1, S.beta_cell_glucose_memory] < pats[i].values["Gb"] - 5.0
+            if a > 0.0 and drug:
+                assert ys[-1, S.beta_memory_glucose] / ys[-1, S.beta_memory_weight] < pats[i].values["Gb"] - 5.0
         glucose[a] = b.glucose_mg_dl
-    assert np.max(np.abs(glucose[0.85] - glucose[0.0])) > 2.0
+    if drug:
+        assert np.max(np.abs(glucose[0.85] - glucose[0.0])) > 2.0

@@ -174,11 +174,19 @@ def test_insulin_action_clamp_against_published_healthy_and_type2(insulin_clamps
     assert h.indices["Total glucose infused GItot [mg/kg]"] > 5.0 * gitot[0]
 
 
+def insulin_action_ok(r):
+    return r.indices["Action over within the clamp [1]"] == 1.0 and np.isfinite(r.indices["Early t50% [min]"])
+
+
 def test_insulin_action_clamp_bad_input_and_command_line():
     for kw, field in (({"units": 0.0}, "units"), ({"product": "nph"}, "product"), ({"duration_min": 30.0}, "duration_min"),
-                      ({"target_mg_dl": 20.0}, "target_mg_dl")):
+                      ({"target_mg_dl": 20.0}, "target_mg_dl"), ({"target_mg_dl": 150.0}, "basal glucose")):
         with pytest.raises(ValueError, match=field):
             protocols.insulin_action_clamp("healthy", **kw)
+    # a long-acting dose outlasts a 10-h clamp: no late t50%, and the index says so
+    deg = protocols.insulin_action_clamp("healthy", units=20.0, product="degludec", duration_min=600.0)
+    assert np.isnan(deg.indices["Late t50% [min]"]) and deg.indices["Action over within the clamp [1]"] == 0.0
+    assert insulin_action_ok(protocols.insulin_action_clamp("healthy", units=10.0, duration_min=600.0))
     out = CliRunner().invoke(main, ["insulin-clamp", "-p", "t2d", "--units", "10", "--duration", "300", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)

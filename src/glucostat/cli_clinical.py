@@ -190,7 +190,7 @@ def _emit_protocol(res, out_dir, stem, as_json):
         click.echo(f"{res.protocol[0].upper()}{res.protocol[1:]}, patient {res.patient}")
         cols = [c for c in ("Plasma glucose [mg/dL]", "Plasma insulin [uU/mL]", "Plasma C-peptide [nmol/L]",
                             "Plasma glucagon [pg/mL]", "IV glucose infusion [mg/kg/min]",
-                            "Glucose infusion rate, smoothed [mg/kg/min]") if c in res.samples]
+                            "IV glucose infusion, 30-min mean [mg/kg/min]") if c in res.samples]
         click.echo(res.samples[cols].to_string(float_format=lambda v: f"{v:.3g}"))
         click.echo("")
         for k, v in res.indices.items():
@@ -289,7 +289,8 @@ def glucagon_test(patient, dose, body_weight, out_dir, as_json):
 @click.option("--product", "product", type=click.Choice(["rapid", "regular", "glargine", "degludec"]),
               default="rapid", show_default=True, help="Insulin product.")
 @click.option("--target", "target", type=float, default=None,
-              help="Clamp glucose [mg/dL] (60-200). Default: basal glucose, or 100 mg/dL if basal is higher.")
+              help="Clamp glucose [mg/dL] (60 to basal glucose). Default: basal glucose, or 100 mg/dL if basal "
+                   "is higher.")
 @click.option("--duration", "duration", type=float, default=600.0, show_default=True,
               help="Duration [min] (60-2880, whole minutes).")
 @_BODY_WEIGHT

@@ -215,7 +215,7 @@ _SCALE_BY_NAME = {
     "plasma_glucagon": 200.0, "liver_glycogen": 900.0, "c_peptide": 2e3, "c_peptide_peripheral": 3e3,
     "igf1": 200.0, "cum_gng": 2e3, "cum_glycogenolysis": 700.0, "cum_glycogen_synthesis": 700.0,
     "cum_hepatic_glycolysis": 20.0, "gh_signal": 2.0, "incretin": 7.0, "cum_hepatic_plasma_uptake": 300.0,
-    "adrenaline": 30.0, "beta_cell_glucose_memory": 200.0,
+    "adrenaline": 30.0, "beta_memory_glucose": 200.0,
 }
 ERROR_SCALE = np.array([_SCALE_BY_NAME.get(s.name, 1.0) for s in S])
 

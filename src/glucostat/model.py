@@ -53,52 +53,53 @@ class S(IntEnum):
     gh_signal = 21
     incretin = 22
     adrenaline = 23
-    beta_cell_glucose_memory = 24
+    beta_memory_glucose = 24
+    beta_memory_weight = 25
     # treatments
-    sc_insulin_1 = 25
-    sc_insulin_2 = 26
-    regular_insulin_1 = 27
-    regular_insulin_2 = 28
-    glargine_depot = 29
-    glargine_tissue = 30
-    degludec_depot = 31
-    degludec_tissue = 32
-    metformin_gut = 33
-    metformin_central = 34
-    metformin_effect = 35
-    glipizide_gut = 36
-    glipizide_central = 37
-    glimepiride_gut = 38
-    glimepiride_central = 39
-    glibenclamide_gut = 40
-    glibenclamide_central = 41
-    sulfonylurea_effect = 42
-    glucagon_depot_sc = 43
-    glucagon_depot_im = 44
-    glucagon_depot_iv = 45
-    exercise_vo2 = 46
-    exercise_hepatic_output = 47
-    exercise_uptake = 48
-    exercise_insulin_removal = 49
-    exercise_work = 50
-    exercise_glycogen_depletion = 51
-    exercise_sensitivity = 52
+    sc_insulin_1 = 26
+    sc_insulin_2 = 27
+    regular_insulin_1 = 28
+    regular_insulin_2 = 29
+    glargine_depot = 30
+    glargine_tissue = 31
+    degludec_depot = 32
+    degludec_tissue = 33
+    metformin_gut = 34
+    metformin_central = 35
+    metformin_effect = 36
+    glipizide_gut = 37
+    glipizide_central = 38
+    glimepiride_gut = 39
+    glimepiride_central = 40
+    glibenclamide_gut = 41
+    glibenclamide_central = 42
+    sulfonylurea_effect = 43
+    glucagon_depot_sc = 44
+    glucagon_depot_im = 45
+    glucagon_depot_iv = 46
+    exercise_vo2 = 47
+    exercise_hepatic_output = 48
+    exercise_uptake = 49
+    exercise_insulin_removal = 50
+    exercise_work = 51
+    exercise_glycogen_depletion = 52
+    exercise_sensitivity = 53
     # cumulative counters
-    cum_ingested = 53
-    cum_ra = 54
-    cum_splanchnic_retention = 55
-    cum_egp = 56
-    cum_uii = 57
-    cum_uid = 58
-    cum_renal = 59
-    cum_iv_glucose = 60
-    cum_insulin_secretion = 61
-    cum_sc_insulin = 62
-    cum_gng = 63
-    cum_glycogenolysis = 64
-    cum_glycogen_synthesis = 65
-    cum_hepatic_glycolysis = 66
-    cum_hepatic_plasma_uptake = 67
+    cum_ingested = 54
+    cum_ra = 55
+    cum_splanchnic_retention = 56
+    cum_egp = 57
+    cum_uii = 58
+    cum_uid = 59
+    cum_renal = 60
+    cum_iv_glucose = 61
+    cum_insulin_secretion = 62
+    cum_sc_insulin = 63
+    cum_gng = 64
+    cum_glycogenolysis = 65
+    cum_glycogen_synthesis = 66
+    cum_hepatic_glycolysis = 67
+    cum_hepatic_plasma_uptake = 68
 
 
 class U(IntEnum):
@@ -337,6 +338,8 @@ class F(IntEnum):
     exercise_insulin_sensitivity = 38
     incretin_gain = 39
     hepatic_plasma_uptake = 40
+    beta_cell_glucose_memory = 41
+    secretion_threshold = 42
 
 
 N_STATES = len(S)
@@ -428,7 +431,8 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("incretin", "Incretin signal", "mg/kg/min", "gut", "GLP-1/GIP drive: gut glucose absorption seen through the L- and K-cell response (glucostat design)"),
     Variable("cum_hepatic_plasma_uptake", "Cumulative liver uptake of plasma glucose", "mg/kg", "liver", "integral of the liver's share of insulin-stimulated glucose disposal"),
     Variable("adrenaline", "Plasma adrenaline", "pg/mL", "adrenal", "epinephrine: rises below ~ 68 mg/dL of glucose, raises liver output and restrains uptake (glucostat design)"),
-    Variable("beta_cell_glucose_memory", "Beta-cell glucose memory", "mg/dL", "pancreas", "Gm: running mean of post-absorptive plasma glucose that sets the adapted secretion threshold (glucostat design, docs/model.md 'Beta-cell set point')"),
+    Variable("beta_memory_glucose", "Beta-cell memory, weighted glucose", "mg/dL", "pancreas", "A: running mean of w G, plasma glucose weighted by how post-absorptive the body is; the beta cell's glucose memory is A/B (glucostat design, docs/model.md 'Beta-cell set point')"),
+    Variable("beta_memory_weight", "Beta-cell memory, weight", "-", "pancreas", "B: running mean of the post-absorptive weight w"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -473,6 +477,8 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("exercise_insulin_sensitivity", "Exercise insulin sensitisation", "-", "muscle/fat", "multiplier of insulin-stimulated muscle uptake (1 at rest)"),
     Variable("incretin_gain", "Incretin potentiation of insulin secretion", "-", "pancreas", "multiplier of glucose-stimulated secretion by gut hormones (1 during a typical meal)"),
     Variable("hepatic_plasma_uptake", "Liver uptake of plasma glucose", "mg/kg/min", "liver", "the liver's share of insulin-stimulated glucose disposal, stored as glycogen or glycolysed (glucostat design)"),
+    Variable("beta_cell_glucose_memory", "Beta-cell glucose memory", "mg/dL", "pancreas", "Gm = A/B: the beta cell's running mean of post-absorptive plasma glucose (glucostat design, docs/model.md 'Beta-cell set point')"),
+    Variable("secretion_threshold", "Secretion glucose threshold", "mg/dL", "pancreas", "h: glucose above which static insulin secretion rises (DM2007: Gb; lower after relief of glucotoxicity)"),
 )
 
 assert sorted(v.key for v in STATE_VARIABLES) == sorted(s.name for s in S)
@@ -901,14 +907,16 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     )
     # the threshold follows the beta cell's memory of post-absorptive glucose (glucostat design; pancreas.py)
     adaptation = p[P.beta_threshold_adaptation * w + l]
-    memory = y[S.beta_cell_glucose_memory * w + l]
-    dy[S.beta_cell_glucose_memory * w + l] = pancreas.glucose_memory_derivative(
-        memory,
-        g,
-        pancreas.post_absorptive_weight((q1 + q2 + qgut) / bw, p[P.beta_memory_gut_half * w + l]),
-        p[P.beta_memory_time * w + l],
-        adaptation,
+    mem_a = y[S.beta_memory_glucose * w + l]
+    mem_b = y[S.beta_memory_weight * w + l]
+    post_absorptive = pancreas.post_absorptive_weight((q1 + q2 + qgut) / bw, p[P.beta_memory_gut_half * w + l])
+    dy[S.beta_memory_glucose * w + l] = pancreas.glucose_memory_derivative(
+        mem_a, post_absorptive * g, p[P.beta_memory_time * w + l], adaptation
     )
+    dy[S.beta_memory_weight * w + l] = pancreas.glucose_memory_derivative(
+        mem_b, post_absorptive, p[P.beta_memory_time * w + l], adaptation
+    )
+    memory = pancreas.glucose_memory(mem_a, mem_b, p[P.Gb * w + l])
     threshold = pancreas.adapted_threshold(p[P.Gb * w + l], memory, adaptation, p[P.beta_threshold_relief_max * w + l])
     # incretins potentiate glucose-stimulated secretion, above the threshold only; a sulfonylurea lowers the
     # threshold in proportion to basal glucose (a glucose-independent drive) and raises the slope (glucostat design)
@@ -1144,6 +1152,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     out[F.exercise_hepatic_output * w + l] = exercise_output
     out[F.exercise_insulin_sensitivity * w + l] = sensitisation
     out[F.incretin_gain * w + l] = incretin_gain
+    out[F.beta_cell_glucose_memory * w + l] = memory
+    out[F.secretion_threshold * w + l] = threshold
 
 
 def rhs_numpy(t, y, u, p):

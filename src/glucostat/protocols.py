@@ -11,7 +11,7 @@ from . import metrics
 from .errors import InvalidInputError, require_number
 from .patients import Patient, resolve
 from .results import Results
-from .scenario import GlucagonInjection, InsulinBolus, IVInsulinBolus, Meal, OralGlucose, Scenario
+from .scenario import INSULIN_PRODUCTS, GlucagonInjection, InsulinBolus, IVInsulinBolus, Meal, OralGlucose, Scenario
 from .simulation import simulate
 from .units import PMOL_PER_L_PER_UU_PER_ML
 
@@ -359,14 +359,17 @@ def _follow_glucose(pat: Patient, comp, target, n: int, what: str):
     An ideal glucose clamp: every minute the rate is set to what makes plasma glucose reach the target
     one minute later, given the body's own glucose fluxes at that moment (the model's right-hand side
     without infusion) plus a correction of the residual difference; it cannot be negative (when glucose
-    is above the target, insulin alone brings it down). Automated clamps (Biostator, ClampArt) hold
+    is above the target, insulin alone brings it down) nor exceed the clamp protocol's pump limit
+    (``clinical`` ``max_glucose_rate``, 30 mg/kg/min). Automated clamps (Biostator, ClampArt) hold
     glucose so within a CV of 3-5 %. ``comp``: the compiled scenario of everything else given. Returns
     the 1-min times, states, outputs and the rate [mg/kg/min] in force from each minute.
     """
+    from .clinical import _c
     from .model import N_INPUTS, P, S, U, rhs_numpy
-    from .simulation import advance
+    from .simulation import advance, segment_at
 
     p = pat.parameter_vector()
+    rate_max = _c("max_glucose_rate")
     vg = p[P.VG]
     y = np.array(pat.initial_state, dtype=float)
     out_t = np.arange(0.0, n + 1e-9, 1.0)
@@ -378,9 +381,8 @@ def _follow_glucose(pat: Patient, comp, target, n: int, what: str):
         t0, t1 = float(k), float(k + 1)
         g_now = y[S.plasma_glucose] / vg
         # the body's own rate of change of plasma glucose mass [mg/kg/min] with the scenario's inputs now
-        k_in = min(max(int(np.searchsorted(comp.breakpoints, t0, side="right") - 1), 0), comp.inputs.shape[0] - 1)
-        own = rhs_numpy(t0, y, comp.inputs[k_in], p)[S.plasma_glucose]
-        rate[k] = max(0.0, vg * (target(t1) - g_now) / (t1 - t0) - own)
+        own = rhs_numpy(t0, y, comp.inputs[segment_at(comp, t0)], p)[S.plasma_glucose]
+        rate[k] = min(max(0.0, vg * (target(t1) - g_now) / (t1 - t0) - own), rate_max)
         extra[U.iv_glucose] = rate[k]
         y, ys, outs, code, t_stop = advance(y, p, comp, t0, t1, extra, [t0] if k < n - 1 else [t0, t1])
         if outputs is None:
@@ -404,32 +406,36 @@ def insulin_action_clamp(patient: Patient | str = "healthy", units: float = 10.0
 
     ``units`` of ``product`` (``rapid``, ``regular``, ``glargine``, ``degludec``) are injected at 0 min in the
     fasting state and plasma glucose is held at ``target_mg_dl`` (default: basal glucose, or 100 mg/dL when
-    basal is higher, as :func:`glucostat.clinical.clamp`; above it insulin alone brings glucose down first)
+    basal is higher, as :func:`glucostat.clinical.clamp`; at most basal glucose: from above it the insulin
+    alone brings glucose down first, and as the insulin wanes glucose may rise above the target again, since
+    a clamp only adds glucose)
     by intravenous glucose, set each minute by an ideal controller (:func:`_follow_glucose`). The glucose
     infusion rate (GIR) is the insulin's action. Indices: total glucose infused GItot [mg/kg], GIRmax and the
     time to it (as tabulated by Gagnon-Auger 2010, below), the early and late times at which the GIR crosses
-    half its maximum (t50%, as reported in clamp studies of insulin products), on the GIR smoothed with a centred
-    :data:`GIR_SMOOTHING_MIN`-min running mean; the rise of plasma insulin over its fasting value
+    half its maximum (t50%, as reported in clamp studies of insulin products; NaN where it does not cross: a
+    long-acting dose may outlast the clamp, see 'Action over within the clamp'), on the GIR smoothed with a
+    centred :data:`GIR_SMOOTHING_MIN`-min running mean; the rise of plasma insulin over its fasting value
     (Cmax, tmax, area; plasma insulin is exogenous plus endogenous, as an immunoassay of human insulin
     would measure it). Published: after 10 U of lispro, GItot 2,299 mg/kg and GIRmax 9.0 mg/kg/min at 69
     min in healthy lean people, 92 mg/kg and 0.6 at 130 min in obese people with type 2 diabetes (30 / 50 U:
     364 / 678 mg/kg; Gagnon-Auger M et al. Diabetes Care 2010;33:2502).
     """
-    from .clinical import _provenance, _results
+    from .clinical import _c, _provenance, _results
 
     pat = resolve(patient)
     u = require_number("units", units, 0.0, 100.0, "an insulin dose > 0 and <= 100 U", lo_open=True)
-    products = ("rapid", "regular", "glargine", "degludec")
-    if product not in products:
-        raise InvalidInputError("product", product, f"one of {', '.join(products)}")
+    if product not in INSULIN_PRODUCTS:
+        raise InvalidInputError("product", product, f"one of {', '.join(INSULIN_PRODUCTS)}")
     dur = require_number("duration_min", duration_min, 60.0, 2880.0, "a clamp duration from 60 to 2880 min")
     if abs(dur - round(dur)) > 1e-9:
         raise InvalidInputError("duration_min", duration_min, "a whole number of minutes from 60 to 2880")
     gb = pat.basal_glucose_mg_dl
+    high = _c("hyperglycaemic_target")
     if target_mg_dl is None:
-        target = gb if gb <= 100.0 else 100.0
-    else:
-        target = require_number("target_mg_dl", target_mg_dl, 60.0, 200.0, "a clamp glucose from 60 to 200 mg/dL")
+        target = gb if gb <= high else high
+    else:  # the clamp holds glucose where the insulin takes it; it does not raise it first
+        target = require_number("target_mg_dl", target_mg_dl, 60.0, gb,
+                                f"a clamp glucose from 60 mg/dL to the patient's basal glucose ({gb:.1f} mg/dL)")
     scen = Scenario(events=(InsulinBolus(time=0.0, units=u, product=product),), duration_min=dur,
                     name=f"{u:g} U {product} SC")
     n = int(round(dur))
@@ -444,12 +450,14 @@ def insulin_action_clamp(patient: Patient | str = "healthy", units: float = 10.0
     smooth = np.convolve(rate, kernel, mode="same") / np.convolve(np.ones_like(rate), kernel, mode="same")
     k_max = int(np.argmax(smooth))
     gir_max = float(smooth[k_max])
-    early = late = float("nan")
+    early = late = float("nan")  # NaN: the smoothed rate does not cross half its maximum there
     if gir_max > 0.0:
         above = smooth >= 0.5 * gir_max
-        early = float(out_t[np.argmax(above)])
-        late_idx = k_max + int(np.argmax(~above[k_max:])) if (~above[k_max:]).any() else -1
-        late = float(out_t[late_idx]) if late_idx >= 0 else float("nan")
+        if not above[0]:
+            early = float(out_t[np.argmax(above)])
+        below_after = ~above[k_max:]
+        if below_after.any():
+            late = float(out_t[k_max + int(np.argmax(below_after))])
     ins = res.get("Plasma insulin [pmol/L]")
     rise = ins - ins[0]
     g = res.get("Plasma glucose [mg/dL]")
@@ -460,6 +468,8 @@ def insulin_action_clamp(patient: Patient | str = "healthy", units: float = 10.0
         "Time to GIRmax [min]": float(out_t[k_max]) if gir_max > 0.0 else float("nan"),
         "Early t50% [min]": early,
         "Late t50% [min]": late,
+        # 0: the action outlasts the clamp (GIRmax and GItot are then those of the clamp's duration)
+        "Action over within the clamp [1]": float(np.isfinite(late)),
         "Plasma insulin rise Cmax [pmol/L]": float(rise.max()),
         "Plasma insulin tmax [min]": float(out_t[int(np.argmax(rise))]),
         "Plasma insulin rise area [pmol/L x min]": _auc(out_t, rise),
@@ -470,8 +480,8 @@ def insulin_action_clamp(patient: Patient | str = "healthy", units: float = 10.0
     }
     times = np.arange(0.0, n + 1e-9, 10.0)
     smp = _samples(res, times)
-    smp["Glucose infusion rate [mg/kg/min]"] = rate[times.astype(int)]
-    smp["Glucose infusion rate, smoothed [mg/kg/min]"] = smooth[times.astype(int)]
+    smp["IV glucose infusion [mg/kg/min]"] = rate[times.astype(int)]
+    smp["IV glucose infusion, 30-min mean [mg/kg/min]"] = smooth[times.astype(int)]
     return ProtocolResult(res.patients[0], "glucose clamp after subcutaneous insulin", settings, smp, indices, res)
 
 

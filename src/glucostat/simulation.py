@@ -166,6 +166,12 @@ def simulate(
     )
 
 
+def segment_at(compiled: CompiledScenario, t: float) -> int:
+    """Index of the scenario segment (row of ``compiled.inputs``) in force at time ``t`` [min]."""
+    k = int(np.searchsorted(compiled.breakpoints, t, side="right") - 1)
+    return min(max(k, 0), compiled.inputs.shape[0] - 1)
+
+
 def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs=None, t_eval=None,
             rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL):
     """Integrate the organ model from ``t0`` to ``t1`` (a control interval).
@@ -185,10 +191,9 @@ def advance(y, p, compiled: CompiledScenario, t0: float, t1: float, extra_inputs
     u = np.zeros((nseg, N_INPUTS))
     jumps = np.zeros((nseg, N_STATES))
     reset = np.zeros(nseg, dtype=np.bool_)
-    n_in = compiled.inputs.shape[0]
     for j in range(nseg):
         a = pts[j]
-        k = min(max(int(np.searchsorted(bps, a, side="right") - 1), 0), n_in - 1)
+        k = segment_at(compiled, a)
         u[j] = compiled.inputs[k]
         if bps[k] == a:
             jumps[j] = compiled.jumps[k]

@@ -62,7 +62,8 @@ def static_secretion_derivative(y, g, alpha, beta, h, sb, floor_enabled, below_h
     """dY/dt [pmol/kg/min^2], static (second-phase) secretion.
 
     ``dY/dt = -alpha [Y - beta (G - h)]`` if ``beta (G - h) >= -Sb``,
-    else ``-alpha Y - alpha Sb``, with the threshold h = Gb [mg/dL], alpha the
+    else ``-alpha Y - alpha Sb``, with the threshold h [mg/dL] (DM2007: Gb; glucostat's type 2 sets pass
+    the adapted threshold of :func:`adapted_threshold`), alpha the
     delay [1/min] and beta the glucose responsivity [pmol/kg/min per mg/dL].
     ``floor_enabled`` = 0 drops the second branch (BioModels-compatible variant).
 
@@ -98,19 +99,28 @@ def post_absorptive_weight(gut_content, half):
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
-def glucose_memory_derivative(memory, g, weight, time_constant, adaptation):
-    """dGm/dt [mg/dL/min]: the beta cell's memory of post-absorptive glucose.
+def glucose_memory_derivative(state, drive, time_constant, adaptation):
+    """d/dt of one of the two running means that make the beta cell's glucose memory [per min].
 
-    ``dGm/dt = w (G - Gm) / tau`` (glucostat design, docs/model.md 'Beta-cell set point'):
-    a running mean of plasma glucose G [mg/dL] that learns only while the body is
-    post-absorptive (weight w from :func:`post_absorptive_weight`), so that it settles near the
-    fasting glucose, not the day's mean; tau [min] the time constant of days with which the
-    beta cell's glucose threshold follows a lasting change of glycaemia (relief of
-    glucotoxicity). 0 when ``adaptation`` is 0 (the state then stays at its basal value, Gb).
+    glucostat design (docs/model.md 'Beta-cell set point'): the memory is a running mean of plasma
+    glucose weighted by how post-absorptive the body is (w, :func:`post_absorptive_weight`), over
+    clock time: ``dA/dt = (w G - A)/tau`` and ``dB/dt = (w - B)/tau`` (``drive`` = w G or w), and the
+    memory is ``Gm = A/B`` (:func:`glucose_memory`). It settles near the fasting glucose, not the day's
+    mean, and follows a lasting change of it with the time constant tau [min] whether or not meals are
+    eaten (relief of glucotoxicity). 0 when ``adaptation`` is 0 (the states then stay at their basal
+    values, Gb and 1).
     """
     if adaptation <= 0.0:
         return 0.0
-    return weight * (g - memory) / time_constant
+    return (drive - state) / time_constant
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def glucose_memory(weighted_glucose, weight, gb):
+    """The beta cell's memory of post-absorptive glucose ``Gm = A/B`` [mg/dL] (Gb if B is 0)."""
+    if weight <= 0.0:
+        return gb
+    return weighted_glucose / weight
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
@@ -119,7 +129,7 @@ def adapted_threshold(gb, memory, adaptation, relief_max):
 
     DM2007 Sec. II-F sets the threshold h = Gb, the basal glucose. glucostat (docs/model.md
     'Beta-cell set point') lowers it as the beta cell's memory of post-absorptive glucose Gm
-    (:func:`glucose_memory_derivative`) falls below Gb:
+    (:func:`glucose_memory`) falls below Gb:
 
     ``h = Gb - x / (1 + (x / R)^4)^(1/4)``, ``x = a max(Gb - Gm, 0)``,
 

@@ -54,18 +54,21 @@ def _fmt(v) -> str:
               help="Duration of each insulin step [min] (60-600, a multiple of 5).")
 @click.option("--height", "height", type=float, default=None,
               help="Body height [cm] for the body surface area (Mosteller). Default 175.")
+@click.option("--run-in", "run_in", type=float, default=0.0, show_default=True,
+              help="Minutes of IV insulin before the clamp that bring a raised basal glucose to the target "
+                   "(60-960, a multiple of 5; 0: none), as clamps in type 2 diabetes normalise glucose overnight.")
 @click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write clamp.json, clamp.parquet (5-min samples) and clamp.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def clamp(patient, insulin, target, duration, height, body_weight, out_dir, as_json):
+def clamp(patient, insulin, target, duration, height, run_in, body_weight, out_dir, as_json):
     """Hyperinsulinaemic-euglycaemic clamp: M-value, M/I, EGP suppression, glucose disposal."""
     from .cli import _emit_json
     from .clinical import clamp as run_clamp
 
     res = run_clamp(Patient.from_preset(patient, body_weight_kg=body_weight),
                     insulin_mu_per_m2_min=list(insulin) if insulin else 40.0, target_mg_dl=target,
-                    duration_min=duration, height_cm=height)
+                    duration_min=duration, height_cm=height, run_in_min=run_in)
     data = res.to_dict()
     if out_dir is not None:
         data["files"] = _write_outputs(out_dir, "clamp", data, res)

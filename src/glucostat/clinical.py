@@ -72,6 +72,9 @@ CLAMP_PARAMETERS: Mapping[str, ProtocolParameter] = {
                                               "glucose has reached the target", SORENSEN_1985),
     "seed_metered_rate": ProtocolParameter(4.0, "mg/kg/min", "metered rate assumed for the two intervals before "
                                            "the feedback starts (SM_n-1, SM_n-2)", SORENSEN_1985 + " (its value)"),
+    "run_in_max_insulin": ProtocolParameter(5.0, "mU/kg/min", "largest IV insulin rate the run-in's bisection "
+                                            "tries (about 27 U/h at 90 kg; overnight variable-rate infusions in type 2 "
+                                            "diabetes use a few U/h)", "glucostat protocol design"),
     "max_glucose_rate": ProtocolParameter(30.0, "mg/kg/min", "upper limit of the dextrose rate (pump limit)",
                                           "glucostat safeguard"),
     "steady_state_window": ProtocolParameter(30.0, "min", "last part of each step used for the M-value",
@@ -205,6 +208,8 @@ class ClampResult:
             "Target glucose [mg/dL]": self.target_mg_dl,
             "Step duration [min]": self.step_duration_min,
             "Body surface area [m2]": self.body_surface_area_m2,
+            "Run-in [min]": self.results.provenance["protocol_settings"]["run_in_min"],
+            "Run-in insulin [mU/kg/min]": self.results.provenance["protocol_settings"]["run_in_insulin_mu_per_kg_min"],
             "indices": dict(self.indices),
             "steps": [dict(s) for s in self.steps],
             "samples": self.samples.reset_index().to_dict(orient="records"),
@@ -263,6 +268,38 @@ def _insulin_schedule(rates, step_min, bsa, bw):
     return _compiled(bps, u)
 
 
+def _run_in(pat, p, target, run_in_min, gb):
+    """State at the start of the clamp and the run-in insulin rate [mU/kg/min] (see :func:`clamp`)."""
+    y0 = np.array(pat.initial_state, dtype=float)
+    if run_in_min == 0:
+        return y0, 0.0
+    run_in = _number("run_in_min", run_in_min, 60.0, 960.0, "0 (no run-in) or 60 to 960 min")
+    if abs(run_in / _c("control_interval") - round(run_in / _c("control_interval"))) > 1e-9:
+        raise InvalidInputError("run_in_min", run_in_min, "0 or a multiple of 5 min from 60 to 960")
+    if gb <= target + 0.5:
+        raise InvalidInputError("run_in_min", run_in_min, f"0 for a patient whose basal glucose ({gb:.1f} mg/dL) "
+                                f"is not above the clamp target ({target:.1f} mg/dL): there is nothing to bring down")
+    per = PMOL_PER_U / 1000.0  # mU/kg/min -> pmol/kg/min
+
+    def end(rate):
+        u = np.zeros((1, N_INPUTS))
+        u[0, U.iv_insulin] = rate * per
+        y, _, _, code, _ = advance(y0, p, _compiled([0.0, run_in], u), 0.0, run_in)
+        return y, (y[S.plasma_glucose] / p[P.VG] if code == STATUS_OK else -np.inf)
+
+    lo, hi = 0.0, _c("run_in_max_insulin")
+    if end(hi)[1] > target:
+        raise InvalidInputError("run_in_min", run_in_min, f"a run-in long enough for {hi:g} mU/kg/min of insulin "
+                                f"to bring glucose from {gb:.1f} to {target:.1f} mg/dL")
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        y, g = end(mid)
+        if abs(g - target) <= 0.5:
+            return y, mid
+        lo, hi = (mid, hi) if g > target else (lo, mid)
+    return end(hi)[0], hi
+
+
 class _DeFronzoController:
     """The negative-feedback dextrose algorithm of DeFronzo, Tobin & Andres 1979 (appendix), as
     implemented in an open simulation of the Sorensen 1985 model (SORENSEN_1985), every 5 min:
@@ -299,8 +336,8 @@ class _DeFronzoController:
 
 
 def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Sequence[float] = 40.0,
-          target_mg_dl: float | None = None, duration_min: float = 120.0, height_cm: float | None = None
-          ) -> ClampResult:
+          target_mg_dl: float | None = None, duration_min: float = 120.0, height_cm: float | None = None,
+          run_in_min: float = 0.0) -> ClampResult:
     """Simulate a hyperinsulinaemic-euglycaemic clamp (DeFronzo, Tobin & Andres 1979) from the fasting state.
 
     Parameters
@@ -320,6 +357,14 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
         Duration of each step [min], a multiple of 5 (the measurement interval), at least 60.
     height_cm
         Body height [cm] for the body surface area (default 175).
+    run_in_min
+        0 (default): the clamp starts from the fasting state. Otherwise a run-in of that many minutes
+        (60-960, a multiple of 5) before it, in which an intravenous insulin infusion at a constant rate
+        brings glucose from a basal glucose above the target down to the target, as clamps of people with
+        type 2 diabetes normalise glucose overnight before the clamp; the rate is found by bisection so
+        that glucose reaches the target at the end of the run-in (within 0.5 mg/dL), and the run-in
+        infusion stops when the clamp's starts. Times, samples and the basal glucose production of the
+        indices then refer to the end of the run-in (the clamp's basal period).
 
     Dextrose (20 %) is set every 5 min from the measured plasma glucose by the DeFronzo feedback
     (:class:`_DeFronzoController`). Indices per step over its last 30 min: M-value (mean glucose
@@ -351,6 +396,7 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     bw = pat.body_weight_kg
     bsa = body_surface_area_m2(bw, height)
     p = pat.parameter_vector()
+    y_start, run_in_rate = _run_in(pat, p, target, run_in_min, gb)
     schedule = _insulin_schedule(rates, step, bsa, bw)
     total = len(rates) * step
     n_ctrl = int(round(total / dt_ctrl))
@@ -358,7 +404,7 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     states = np.full((out_t.size, N_STATES), np.nan)
     outputs = np.full((out_t.size, N_OUTPUTS), np.nan)
     ctrl = _DeFronzoController(target)
-    y = np.array(pat.initial_state, dtype=float)
+    y = y_start
     ctrl_t = np.arange(n_ctrl + 1) * dt_ctrl
     g_meas = np.full(n_ctrl + 1, np.nan)
     gir = np.full(n_ctrl + 1, np.nan)
@@ -380,7 +426,8 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
             break
 
     settings = {"insulin_mu_per_m2_min": rates, "target_mg_dl": target, "step_duration_min": step,
-                "height_cm": height, "body_surface_area_m2": bsa,
+                "height_cm": height, "body_surface_area_m2": bsa, "run_in_min": float(run_in_min),
+                "run_in_insulin_mu_per_kg_min": run_in_rate,
                 "parameters": {k: [v.value, v.unit, v.source] for k, v in CLAMP_PARAMETERS.items()}}
     res = _results(pat, out_t, states, outputs, code, t_stop,
                    _provenance(pat, "hyperinsulinaemic-euglycaemic clamp", settings))

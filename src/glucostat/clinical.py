@@ -364,7 +364,8 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
         type 2 diabetes normalise glucose overnight before the clamp; the rate is found by bisection so
         that glucose reaches the target at the end of the run-in (within 0.5 mg/dL), and the run-in
         infusion stops when the clamp's starts. Times, samples and the basal glucose production of the
-        indices then refer to the end of the run-in (the clamp's basal period).
+        indices then refer to the end of the run-in (the clamp's basal period); the model's clock, which
+        drives growth hormone and the dawn profile, restarts at 0 for the clamp, as in every protocol.
 
     Dextrose (20 %) is set every 5 min from the measured plasma glucose by the DeFronzo feedback
     (:class:`_DeFronzoController`). Indices per step over its last 30 min: M-value (mean glucose

@@ -306,9 +306,8 @@ def isoglycaemic_infusion(patient: Patient | str = "healthy", glucose_g: float =
     Diabetes 2010;59:1765). Samples are those of the isoglycaemic run, with the oral run's glucose,
     insulin and C-peptide beside them.
     """
-    from .clinical import _compiled
+    from .clinical import _compiled, _provenance, _results
     from .model import N_INPUTS, S
-    from .clinical import _provenance, _results
 
     pat = resolve(patient)
     oral = ogtt(pat, glucose_g=glucose_g, duration_min=duration_min)

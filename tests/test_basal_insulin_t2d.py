@@ -2,8 +2,8 @@
 (docs/validation.md, 'Basal insulin in type 2').
 
 The patient is `t2d` with its fasting glucose raised to the studies' (``Gb`` override; the basal state is
-re-derived) and their body weight; the studies gave NPH, the model gives glargine at 22:00 (it has no NPH
-product), which puts less of a dose's action into the night.
+re-derived) and their body weight, and NPH insulin at 22:00 as in the studies. Ranges: the published mean
++- one between-patient SD (SE x sqrt(n)) where the model's patient stands for the group, 2 SE otherwise.
 
 Published targets (mean +- SE):
 - Yki-Jarvinen H et al. Diabetes 1989;38:580 (15 obese NIDDM on oral therapy, + bedtime insulin 23 +- 3 U):
@@ -45,24 +45,24 @@ def _window_mean(r, name, start_min, end_min):
 @pytest.fixture(scope="module")
 def yki_jarvinen():
     pat = _patient(250.0, 88.0)
-    glargine = gs.InsulinBolus(time="22:00", units=round(0.26 * 88.0, 1), product="glargine")
+    nph = gs.InsulinBolus(time="22:00", units=round(0.26 * 88.0, 1), product="nph")
     night = ((DAYS - 2) * 1440 + 23 * 60, (DAYS - 1) * 1440 + 8 * 60)
-    return [{k: _window_mean(r, k, *night) for k in (G, I, EGP)} for r in (_run(pat, _MET), _run(pat, _MET + [glargine]))]
+    return [{k: _window_mean(r, k, *night) for k in (G, I, EGP)} for r in (_run(pat, _MET), _run(pat, _MET + [nph]))]
 
 
 def test_bedtime_insulin_lowers_overnight_glucose_as_published(yki_jarvinen):
-    """Overnight glucose on oral therapy near 212 and with bedtime insulin near 137 mg/dL (each within 2 SE of
-    the published mean, the fall within 50-100 mg/dL; model: 203 -> 132)."""
+    """Overnight glucose on oral therapy 212 +- 35 and with bedtime insulin 137 +- 43 mg/dL (mean +- SD;
+    model: 203 -> 112, the fall 91 against 75 mg/dL)."""
     before, after = yki_jarvinen
-    assert 194.0 < before[G] < 230.0
-    assert 115.0 < after[G] < 159.0
-    assert 50.0 < before[G] - after[G] < 100.0
+    assert 177.0 < before[G] < 247.0
+    assert 94.0 < after[G] < 180.0
+    assert 50.0 < before[G] - after[G] < 110.0
 
 
 def test_bedtime_insulin_raises_insulin_and_does_not_raise_output(yki_jarvinen):
     """Overnight insulin rises and glucose production does not rise. Known gap (docs/validation.md): the
-    model needs more insulin for the same fall (+88 pmol/L against +32) and its output falls 6 % against 21 %:
-    it lowers glucose more through uptake and less through the liver than Yki-Jarvinen's patients."""
+    model's insulin rises more (+115 pmol/L against +32) and its output falls 8 % against 21 %: it lowers
+    glucose more through uptake and less through the liver than Yki-Jarvinen's patients."""
     before, after = yki_jarvinen
     assert 60.0 < before[I] < 95.0  # 12.7 +- 1.6 uU/mL = 76 +- 10 pmol/L
     assert after[I] > before[I] + 20.0
@@ -71,23 +71,23 @@ def test_bedtime_insulin_raises_insulin_and_does_not_raise_output(yki_jarvinen):
 
 
 def test_bedtime_insulin_acts_through_glucose_clearance():
-    """Diet-treated patients (fasting 12.0 mmol/L), 0.37 U/kg at bedtime: the basal glucose clearance
-    (output/glucose at 07:00) about doubles (published x 2.17) with the output unchanged (within 15 %), and
-    fasting and 24-h glucose fall to < 130 and < 185 mg/dL (published 83 and 140; the model's glargine, with
-    less of its action at night than NPH, lowers them less: 112 and 168)."""
+    """Diet-treated patients (fasting 12.0 mmol/L), 0.37 U/kg NPH at bedtime: the basal glucose clearance
+    (output/glucose at 07:00) more than doubles (published x 2.17, model x 2.61) with the output unchanged
+    (within 15 %; model +3 %); fasting glucose falls to 83 +- 19 mg/dL (mean +- SD; model 86) and 24-h
+    glucose to 140 +- 44 (model 163)."""
     pat = _patient(216.0, 88.0)
-    glargine = gs.InsulinBolus(time="22:00", units=round(0.37 * 88.0, 1), product="glargine")
+    nph = gs.InsulinBolus(time="22:00", units=round(0.37 * 88.0, 1), product="nph")
     out = []
-    for r in (_run(pat, []), _run(pat, [glargine])):
+    for r in (_run(pat, []), _run(pat, [nph])):
         t = r.time_min
         k = int(np.searchsorted(t, (DAYS - 1) * 1440 + 7 * 60))
         g, egp = float(r.get(G)[k]), float(r.get(EGP)[k])
         out.append((g, egp, egp / g, _window_mean(r, G, (DAYS - 3) * 1440, DAYS * 1440)))
     (g0, egp0, cl0, mean0), (g1, egp1, cl1, mean1) = out
     assert 200.0 < g0 < 235.0 and 200.0 < mean0 < 285.0  # 216 +- 13 and 239 +- 23 mg/dL
-    assert 1.7 < cl1 / cl0 < 2.7
+    assert 1.7 < cl1 / cl0 < 3.0
     assert abs(egp1 / egp0 - 1.0) < 0.15
-    assert g1 < 130.0 and mean1 < 185.0
+    assert 64.0 < g1 < 102.0 and 96.0 < mean1 < 184.0
 
 
 def test_nocturnal_iv_insulin_24h_glucose():

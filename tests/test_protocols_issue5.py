@@ -179,7 +179,7 @@ def insulin_action_ok(r):
 
 
 def test_insulin_action_clamp_bad_input_and_command_line():
-    for kw, field in (({"units": 0.0}, "units"), ({"product": "nph"}, "product"), ({"duration_min": 30.0}, "duration_min"),
+    for kw, field in (({"units": 0.0}, "units"), ({"product": "ultralente"}, "product"), ({"duration_min": 30.0}, "duration_min"),
                       ({"target_mg_dl": 20.0}, "target_mg_dl"), ({"target_mg_dl": 150.0}, "basal glucose")):
         with pytest.raises(ValueError, match=field):
             protocols.insulin_action_clamp("healthy", **kw)

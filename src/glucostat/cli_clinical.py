@@ -289,7 +289,7 @@ def glucagon_test(patient, dose, body_weight, out_dir, as_json):
 @_PATIENT
 @click.option("--units", "units", type=float, default=10.0, show_default=True,
               help="Subcutaneous insulin at 0 min [U] (> 0, <= 100).")
-@click.option("--product", "product", type=click.Choice(["rapid", "regular", "glargine", "degludec"]),
+@click.option("--product", "product", type=click.Choice(["rapid", "regular", "nph", "glargine", "degludec"]),
               default="rapid", show_default=True, help="Insulin product.")
 @click.option("--target", "target", type=float, default=None,
               help="Clamp glucose [mg/dL] (60 to basal glucose). Default: basal glucose, or 100 mg/dL if basal "

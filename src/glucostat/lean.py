@@ -179,8 +179,8 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     limit; DM2007 kidney, linear hepatic and peripheral insulin action,
     no adrenaline response, no adapting beta-cell threshold; hepatic extraction 0 <= m6 < 1; and scenario jumps
     (``packed``: :class:`glucostat.engine.PackedScenarios`) only on lean states, the meal
-    size or cumulative counters, and no exercise input (drugs and exercise move states the
-    lean kernel does not carry).
+    size or cumulative counters, and no exercise or NPH insulin input (drugs, exercise and the NPH
+    depot are states the lean kernel does not carry).
     """
     y0 = np.atleast_2d(y0)
     p = np.atleast_2d(params)
@@ -196,7 +196,9 @@ def eligible(y0: np.ndarray, params: np.ndarray, packed) -> np.ndarray:
     ok &= p[:, P.beta_threshold_adaptation] == 0.0
     bad_jump = ~_JUMP_OK[packed.jump_state] & (packed.jump_value != 0.0)
     jump_segment = np.repeat(np.arange(packed.jump_offset.size - 1), np.diff(packed.jump_offset))
-    bad_segment = ((packed.inputs[:, U.exercise] != 0.0) | (packed.inputs[:, U.meal_size_rate] != 0.0)).astype(np.int64)
+    ok &= (y0[:, S.nph_insulin_1] == 0.0) & (y0[:, S.nph_insulin_2] == 0.0)
+    bad_segment = ((packed.inputs[:, U.exercise] != 0.0) | (packed.inputs[:, U.meal_size_rate] != 0.0)
+                   | (packed.inputs[:, U.sc_nph] != 0.0)).astype(np.int64)
     bad_segment[jump_segment[bad_jump]] = 1
     bad_before = np.concatenate([[0], np.cumsum(bad_segment)])
     ok &= bad_before[packed.segments[:, 1]] == bad_before[packed.segments[:, 0]]

@@ -64,42 +64,44 @@ class S(IntEnum):
     glargine_tissue = 31
     degludec_depot = 32
     degludec_tissue = 33
-    metformin_gut = 34
-    metformin_central = 35
-    metformin_effect = 36
-    glipizide_gut = 37
-    glipizide_central = 38
-    glimepiride_gut = 39
-    glimepiride_central = 40
-    glibenclamide_gut = 41
-    glibenclamide_central = 42
-    sulfonylurea_effect = 43
-    glucagon_depot_sc = 44
-    glucagon_depot_im = 45
-    glucagon_depot_iv = 46
-    exercise_vo2 = 47
-    exercise_hepatic_output = 48
-    exercise_uptake = 49
-    exercise_insulin_removal = 50
-    exercise_work = 51
-    exercise_glycogen_depletion = 52
-    exercise_sensitivity = 53
+    nph_insulin_1 = 34
+    nph_insulin_2 = 35
+    metformin_gut = 36
+    metformin_central = 37
+    metformin_effect = 38
+    glipizide_gut = 39
+    glipizide_central = 40
+    glimepiride_gut = 41
+    glimepiride_central = 42
+    glibenclamide_gut = 43
+    glibenclamide_central = 44
+    sulfonylurea_effect = 45
+    glucagon_depot_sc = 46
+    glucagon_depot_im = 47
+    glucagon_depot_iv = 48
+    exercise_vo2 = 49
+    exercise_hepatic_output = 50
+    exercise_uptake = 51
+    exercise_insulin_removal = 52
+    exercise_work = 53
+    exercise_glycogen_depletion = 54
+    exercise_sensitivity = 55
     # cumulative counters
-    cum_ingested = 54
-    cum_ra = 55
-    cum_splanchnic_retention = 56
-    cum_egp = 57
-    cum_uii = 58
-    cum_uid = 59
-    cum_renal = 60
-    cum_iv_glucose = 61
-    cum_insulin_secretion = 62
-    cum_sc_insulin = 63
-    cum_gng = 64
-    cum_glycogenolysis = 65
-    cum_glycogen_synthesis = 66
-    cum_hepatic_glycolysis = 67
-    cum_hepatic_plasma_uptake = 68
+    cum_ingested = 56
+    cum_ra = 57
+    cum_splanchnic_retention = 58
+    cum_egp = 59
+    cum_uii = 60
+    cum_uid = 61
+    cum_renal = 62
+    cum_iv_glucose = 63
+    cum_insulin_secretion = 64
+    cum_sc_insulin = 65
+    cum_gng = 66
+    cum_glycogenolysis = 67
+    cum_glycogen_synthesis = 68
+    cum_hepatic_glycolysis = 69
+    cum_hepatic_plasma_uptake = 70
 
 
 class U(IntEnum):
@@ -114,6 +116,7 @@ class U(IntEnum):
     sc_degludec = 6  # [pmol/kg/min]
     exercise = 7  # [% of VO2max above rest] Roy & Parker 2007 u3
     meal_size_rate = 8  # [mg/min] growth of the gastric meal size D while eating (continuous convention; else 0)
+    sc_nph = 9  # [pmol/kg/min] NPH (isophane) human insulin
 
 
 class P(IntEnum):
@@ -292,6 +295,7 @@ class P(IntEnum):
     beta_memory_time = 170
     beta_memory_gut_half = 171
     beta_threshold_relief_max = 172
+    k_nph = 173
 
 
 class F(IntEnum):
@@ -396,6 +400,8 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("glargine_tissue", "Subcutaneous glargine, dissolved", "pmol/kg", "subcutis", "glargine-like long-acting depot"),
     Variable("degludec_depot", "Subcutaneous degludec, multihexamers", "pmol/kg", "subcutis", "degludec-like long-acting depot (design)"),
     Variable("degludec_tissue", "Subcutaneous degludec, dissolved", "pmol/kg", "subcutis", "degludec-like long-acting depot"),
+    Variable("nph_insulin_1", "Subcutaneous NPH insulin, crystalline", "pmol/kg", "subcutis", "NPH (isophane) insulin depot (design, docs/model.md)"),
+    Variable("nph_insulin_2", "Subcutaneous NPH insulin, dissolved", "pmol/kg", "subcutis", "NPH (isophane) insulin depot"),
     Variable("plasma_glucagon", "Plasma glucagon", "pg/mL", "pancreas", "alpha-cell glucagon in plasma (Sorensen 1985 glucagon submodel)"),
     Variable("glucagon_fading", "Fading of glucagon action", "-", "liver", "f2: part of glucagon's stimulation of liver output that has faded (Sorensen 1985)"),
     Variable("liver_glycogen", "Liver glycogen store", "mg/kg", "liver", "hepatic glycogen, glucose equivalents per kg body weight (glucostat design)"),
@@ -496,10 +502,11 @@ TREATMENT_STATES = np.array([
     S.glibenclamide_gut, S.glibenclamide_central, S.sulfonylurea_effect, S.glucagon_depot_sc,
     S.glucagon_depot_im, S.glucagon_depot_iv, S.sc_insulin_1, S.sc_insulin_2, S.regular_insulin_1,
     S.regular_insulin_2, S.glargine_depot, S.glargine_tissue, S.degludec_depot, S.degludec_tissue,
-    S.cum_sc_insulin,
+    S.nph_insulin_1, S.nph_insulin_2, S.cum_sc_insulin,
 ], dtype=np.int64)
 #: Inputs that drive :data:`TREATMENT_STATES`.
-TREATMENT_INPUTS = np.array([U.sc_insulin, U.sc_regular, U.sc_glargine, U.sc_degludec, U.exercise], dtype=np.int64)
+TREATMENT_INPUTS = np.array([U.sc_insulin, U.sc_regular, U.sc_glargine, U.sc_degludec, U.sc_nph, U.exercise],
+                            dtype=np.int64)
 #: States every patient moves (the leading run of :class:`S`): a block whose lanes have no treatment
 #: (rhs_at with ``extras=False``) and whose outputs are not kept integrates only these.
 N_CORE_STATES = int(S.sc_insulin_1)
@@ -1018,14 +1025,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         )
         dy[S.sc_insulin_1 * w + l] = disc1
         dy[S.sc_insulin_2 * w + l] = disc2
-        k_reg = p[P.k_regular * w + l]
-        dr1, dr2, ra_reg = subcutis.insulin_depot(
-            y[S.regular_insulin_1 * w + l],
-            y[S.regular_insulin_2 * w + l],
-            u[U.sc_regular * w + l],
-            0.9 * k_reg,
-            0.1 * k_reg,
-            k_reg,
+        dr1, dr2, ra_reg = subcutis.human_insulin_depot(
+            y[S.regular_insulin_1 * w + l], y[S.regular_insulin_2 * w + l], u[U.sc_regular * w + l], p[P.k_regular * w + l]
         )
         dy[S.regular_insulin_1 * w + l] = dr1
         dy[S.regular_insulin_2 * w + l] = dr2
@@ -1047,6 +1048,11 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         )
         dy[S.degludec_depot * w + l] = dd1
         dy[S.degludec_tissue * w + l] = dd2
+        dn1, dn2, ra_nph = subcutis.human_insulin_depot(
+            y[S.nph_insulin_1 * w + l], y[S.nph_insulin_2 * w + l], u[U.sc_nph * w + l], p[P.k_nph * w + l]
+        )
+        dy[S.nph_insulin_1 * w + l] = dn1
+        dy[S.nph_insulin_2 * w + l] = dn2
     else:  # no subcutaneous insulin here (see TREATMENT_STATES)
         dy[S.sc_insulin_1 * w + l] = 0.0
         dy[S.sc_insulin_2 * w + l] = 0.0
@@ -1056,13 +1062,16 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         dy[S.glargine_tissue * w + l] = 0.0
         dy[S.degludec_depot * w + l] = 0.0
         dy[S.degludec_tissue * w + l] = 0.0
+        dy[S.nph_insulin_1 * w + l] = 0.0
+        dy[S.nph_insulin_2 * w + l] = 0.0
         sc_u = 0.0
         rai = 0.0
         ra_reg = 0.0
         ra_gla = 0.0
         ra_deg = 0.0
-    rai_all = rai + ra_reg + ra_gla + ra_deg
-    sc_all = sc_u + u[U.sc_regular * w + l] + u[U.sc_glargine * w + l] + u[U.sc_degludec * w + l]
+        ra_nph = 0.0
+    rai_all = rai + ra_reg + ra_gla + ra_deg + ra_nph
+    sc_all = sc_u + u[U.sc_regular * w + l] + u[U.sc_glargine * w + l] + u[U.sc_degludec * w + l] + u[U.sc_nph * w + l]
 
     iv_i = u[U.iv_insulin * w + l]
     dil, dip = plasma.insulin_derivatives(

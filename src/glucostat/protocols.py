@@ -403,7 +403,7 @@ def insulin_action_clamp(patient: Patient | str = "healthy", units: float = 10.0
                          target_mg_dl: float | None = None, duration_min: float = 600.0) -> ProtocolResult:
     """Glucose clamp after one subcutaneous insulin dose (the pharmacokinetic-glucodynamic clamp of insulin studies).
 
-    ``units`` of ``product`` (``rapid``, ``regular``, ``glargine``, ``degludec``) are injected at 0 min in the
+    ``units`` of ``product`` (``rapid``, ``regular``, ``nph``, ``glargine``, ``degludec``) are injected at 0 min in the
     fasting state and plasma glucose is held at ``target_mg_dl`` (default: basal glucose, or 100 mg/dL when
     basal is higher, as :func:`glucostat.clinical.clamp`; at most basal glucose: from above it the insulin
     alone brings glucose down first, and as the insulin wanes glucose may rise above the target again, since

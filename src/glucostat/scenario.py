@@ -189,17 +189,18 @@ class IVInsulinBolus(_Event):
 
 #: Insulin products and the model input each one feeds (docs/model.md, 'Insulin products').
 INSULIN_PRODUCTS = {"rapid": U.sc_insulin, "regular": U.sc_regular, "glargine": U.sc_glargine,
-                    "degludec": U.sc_degludec}
+                    "degludec": U.sc_degludec, "nph": U.sc_nph}
 
 
 class InsulinBolus(_Event):
     """A subcutaneous insulin dose [U] (pump bolus or pen injection), delivered over
     ``duration_min`` (default 1 min). ``product``: ``rapid`` (lispro/aspart-like, UVA/Padova
-    kinetics), ``regular`` (human insulin), ``glargine`` or ``degludec`` (basal analogues)."""
+    kinetics), ``regular`` (human insulin), ``nph`` (isophane, intermediate-acting human insulin),
+    ``glargine`` or ``degludec`` (basal analogues)."""
 
     type: Literal["insulin_bolus"] = "insulin_bolus"
     units: float = Field(gt=0.0, le=100.0, description="Insulin [U]")
-    product: Literal["rapid", "regular", "glargine", "degludec"] = "rapid"
+    product: Literal["rapid", "regular", "nph", "glargine", "degludec"] = "rapid"
     duration_min: float = Field(default=1.0, gt=0.0, le=240.0, description="Delivery time [min]")
 
 

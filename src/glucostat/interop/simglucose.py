@@ -88,7 +88,7 @@ def simglucose_patient(name: str) -> Patient:
 
     defaults, default_sources = organ_defaults()
     values.update(defaults)
-    for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit", "k_degludec_transit"):
+    for k in ("k_regular", "k_nph", "k_glargine", "k_degludec", "k_long_transit", "k_degludec_transit"):
         values[k] = load("dalla-man-2007-normal").values[k]
     sources = {k: SOURCE for k in catalogue()}
     for k in ("HEb", "m6"):
@@ -97,7 +97,7 @@ def simglucose_patient(name: str) -> Patient:
         sources[k] = "0: type 1 diabetes, no endogenous insulin secretion (UVA/Padova S2008)"
     for k in ("alpha", "gamma"):
         sources[k] = "unused without secretion"
-    for k in ("k_regular", "k_glargine", "k_degludec", "k_long_transit", "k_degludec_transit"):
+    for k in ("k_regular", "k_nph", "k_glargine", "k_degludec", "k_long_transit", "k_degludec_transit"):
         sources[k] = "glucostat insulin-product design (not part of simglucose)"
     sources.update(default_sources)
     pset = ParameterSet(

@@ -23,6 +23,17 @@ def insulin_depot(isc1, isc2, rate, kd, ka1, ka2):
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
+def human_insulin_depot(x1, x2, rate, k):
+    """(dx1/dt, dx2/dt, Ra) [pmol/kg/min] of a human-insulin product with one absorption rate k [1/min].
+
+    glucostat design (docs/model.md, 'Insulin products'): :func:`insulin_depot`'s structure with
+    kd = 0.9 k, ka1 = 0.1 k, ka2 = k, so the appearance of a dose peaks at 0.89/k. Regular insulin
+    (hexamers dissociating) and NPH (protamine crystals dissolving first, a slower k) use it.
+    """
+    return insulin_depot(x1, x2, rate, 0.9 * k, 0.1 * k, k)
+
+
+@njit(cache=True, forceinline=True, error_model="numpy")
 def interstitial_glucose_derivative(gs, gp, ksc):
     """dGs/dt [mg/kg/min] = -ksc (Gs - Gp); ksc = 1/Td, Td ~ 10 min (GIM 2007)."""
     return -ksc * (gs - gp)

@@ -30,6 +30,23 @@ def _t1d_day(p, carbs=(50.0, 70.0, 80.0), ratio=9.0):
     return gs.Scenario(events=tuple(events), duration_min=1440)
 
 
+def _day_with_one_dose(p, time, units, product):
+    """``_t1d_day`` with its basal infusion replaced by one SC dose of ``product`` at ``time`` [min]."""
+    events = [e for e in _t1d_day(p).events if not isinstance(e, gs.InsulinInfusion)]
+    events.insert(0, gs.InsulinBolus(time=time, units=units, product=product))
+    return gs.Scenario(events=tuple(events), duration_min=1440)
+
+
+def _assert_batch_agrees_with_solve_ivp(patients, scens):
+    """The batch runs, and every patient's glucose is within 0.05 mg/dL of solve_ivp at tight tolerance."""
+    b = simulate_batch(patients, scens, output_every_min=5.0)
+    assert b.ok
+    for p, sc, g in zip(patients, scens, b.glucose_mg_dl):
+        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile_for(p),
+                                  b.time_min, rtol=1e-10, atol=1e-10)
+        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.05
+
+
 def test_rhs_is_the_full_models_rhs():
     """Random lean states and inputs in every lane: derivatives equal evaluate()'s to round-off."""
     rng = np.random.default_rng(5)
@@ -107,20 +124,13 @@ def test_insulin_products_and_skipped_depot_rows():
     scens = [rapid]
     for k, product in enumerate(("regular", "glargine", "degludec"), start=1):
         p = c[k]
-        events = [e for e in _t1d_day(p).events if not isinstance(e, gs.InsulinInfusion)]
         units = 24 * p.basal_insulin_u_per_h if product != "regular" else 6.0
-        events.insert(0, gs.InsulinBolus(time=60, units=units, product=product))
-        scens.append(gs.Scenario(events=tuple(events), duration_min=1440))
+        scens.append(_day_with_one_dose(p, 60, units, product))
     y0, params, packed, _ = prepare(c, scens)
     ys, _, _, lane_pat = lean.pack_blocks(y0, params, np.arange(4))
     assert lean.block_rows(ys[0], lane_pat[0], packed.segments, packed.inputs, packed.jump_offset,
                            packed.jump_state, False) == lean.NL
-    b = simulate_batch(c, scens, output_every_min=5.0)
-    assert b.ok
-    for p, sc, g in zip(c, scens, b.glucose_mg_dl):
-        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile_for(p),
-                                  b.time_min, rtol=1e-10, atol=1e-10)
-        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.05
+    _assert_batch_agrees_with_solve_ivp(c, scens)
 
 
 def test_mixed_batch_and_lane_independence():
@@ -271,14 +281,7 @@ def test_nph_insulin_leaves_the_lean_kernel():
     """The lean kernel does not carry the NPH depot: a type 1 patient given NPH (bedtime, 0.3 U/kg, no basal
     infusion) is integrated by the full model, and the batch still agrees with solve_ivp within 0.05 mg/dL."""
     c = list(generate_cohort("t1d-adult", 2, seed=5).patients)
-    events = [e for e in _t1d_day(c[1]).events if not isinstance(e, gs.InsulinInfusion)]
-    events.insert(0, gs.InsulinBolus(time=0, units=round(0.3 * c[1].body_weight_kg, 1), product="nph"))
-    scens = [_t1d_day(c[0]), gs.Scenario(events=tuple(events), duration_min=1440)]
+    scens = [_t1d_day(c[0]), _day_with_one_dose(c[1], 0, round(0.3 * c[1].body_weight_kg, 1), "nph")]
     y0, params, packed, _ = prepare(c, scens)
     assert lean.eligible(y0, params, packed).tolist() == [True, False]
-    b = simulate_batch(c, scens, output_every_min=5.0)
-    assert b.ok
-    for p, sc, g in zip(c, scens, b.glucose_mg_dl):
-        ref = integrate_reference(np.asarray(p.initial_state, float), p.parameter_vector(), sc.compile_for(p),
-                                  b.time_min, rtol=1e-10, atol=1e-10)
-        assert np.max(np.abs(ref[:, S.plasma_glucose] / p.values["VG"] - g)) < 0.05
+    _assert_batch_agrees_with_solve_ivp(c, scens)

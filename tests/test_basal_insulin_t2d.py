@@ -24,6 +24,7 @@ import pytest
 import glucostat as gs
 
 G, I, EGP = "Plasma glucose [mg/dL]", "Plasma insulin [pmol/L]", "Liver glucose production [mg/kg/min]"
+FFA = "Plasma free fatty acids [umol/L]"
 _MET = [gs.Metformin(time="08:00", dose_mg=1000), gs.Metformin(time="20:00", dose_mg=1000)]
 DAYS = 14
 
@@ -47,7 +48,7 @@ def yki_jarvinen():
     pat = _patient(250.0, 88.0)
     nph = gs.InsulinBolus(time="22:00", units=round(0.26 * 88.0, 1), product="nph")
     night = ((DAYS - 2) * 1440 + 23 * 60, (DAYS - 1) * 1440 + 8 * 60)
-    return [{k: _window_mean(r, k, *night) for k in (G, I, EGP)} for r in (_run(pat, _MET), _run(pat, _MET + [nph]))]
+    return [{k: _window_mean(r, k, *night) for k in (G, I, EGP, FFA)} for r in (_run(pat, _MET), _run(pat, _MET + [nph]))]
 
 
 def test_bedtime_insulin_lowers_overnight_glucose_as_published(yki_jarvinen):
@@ -68,6 +69,16 @@ def test_bedtime_insulin_raises_insulin_and_does_not_raise_output(yki_jarvinen):
     assert after[I] > before[I] + 20.0
     assert after[EGP] <= before[EGP]
     assert after[EGP] > 0.6 * before[EGP]
+
+
+def test_bedtime_insulin_lowers_overnight_ffa(yki_jarvinen):
+    """Overnight FFA 674 +- 61 -> 491 +- 57 umol/L (Diabetes 1989;38:580): before within the mean +- one
+    SD (SE x sqrt(15)); with bedtime insulin they fall. Known gap (docs/validation.md, 'Adipose tissue'):
+    the model's fall is larger, the FFA view of its larger overnight insulin increment."""
+    before, after = yki_jarvinen
+    assert 674.0 - 61.0 * 15**0.5 < before[FFA] < 674.0 + 61.0 * 15**0.5
+    assert after[FFA] < before[FFA] - (674.0 - 491.0) / 2
+    assert after[FFA] > 0.0
 
 
 def test_bedtime_insulin_acts_through_glucose_clearance():

@@ -53,7 +53,7 @@ DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 #: Negative values of non-negative states above this bound are round-off and set to 0.
 ROUNDOFF = 1e-6
 _SINGLE_RATES = ("kabs", "kmax", "kgri", "ka2", "ksc", "k1", "k2", "p2U", "ki", "alpha", "gamma", "k_regular", "k_nph",
-                 "k_long_transit", "k_degludec_transit")
+                 "k_long_transit", "k_degludec_transit", "ffa_clearance", "adipose_insulin_rate")
 
 
 def fastest_rate(values) -> float:

@@ -174,7 +174,8 @@ def _enter_segment(l, s, y, u, inputs, meal_reset, jump_offset, jump_state, jump
 #: interstitial fluid; the others (from c_peptide on) are implicit in their own rate only.
 IMPLICIT_STATES = (S.glucagon_depot_iv, S.plasma_glucagon, S.portal_insulin, S.liver_insulin, S.plasma_insulin,
                    S.stomach_solid, S.gut, S.plasma_glucose, S.tissue_glucose, S.interstitial_glucose,
-                   S.c_peptide, S.exercise_vo2, S.exercise_glycogen_depletion, S.incretin, S.adrenaline)
+                   S.c_peptide, S.exercise_vo2, S.exercise_glycogen_depletion, S.incretin, S.adrenaline,
+                   S.plasma_ffa)
 IMPLICIT = np.array(IMPLICIT_STATES, dtype=np.int64)
 # a block without treatments integrates only the core states: the implicit states beyond them must be
 # treatments, which stay at zero there (_stage_input)
@@ -216,6 +217,7 @@ _SCALE_BY_NAME = {
     "igf1": 200.0, "cum_gng": 2e3, "cum_glycogenolysis": 700.0, "cum_glycogen_synthesis": 700.0,
     "cum_hepatic_glycolysis": 20.0, "gh_signal": 2.0, "incretin": 7.0, "cum_hepatic_plasma_uptake": 300.0,
     "adrenaline": 30.0, "beta_memory_glucose": 200.0,
+    "adipose_insulin_1": 400.0, "adipose_insulin": 400.0, "plasma_ffa": 1e3,
 }
 ERROR_SCALE = np.array([_SCALE_BY_NAME.get(s.name, 1.0) for s in S])
 

@@ -142,9 +142,11 @@ NLP = len(LP)
 _DIRECT = [m for m in LP if m.name in P.__members__]
 
 #: Report-only states of the full model that move in a type 1 patient but not in the lean kernel
-#: (cumulative counters, the reported glycogen split, IGF-1 and its GH signal, the incretin signal).
+#: (cumulative counters, the reported glycogen split, IGF-1 and its GH signal, the incretin signal,
+#: the adipose insulin signal and plasma FFA, which do not act on glucose).
 NOT_TRACKED = np.array([s for s in S if s.name.startswith("cum_") or s in (
-    S.liver_glycogen, S.fasting_adaptation, S.igf1, S.gh_signal, S.incretin)], dtype=np.int64)
+    S.liver_glycogen, S.fasting_adaptation, S.igf1, S.gh_signal, S.incretin, S.adipose_insulin_1, S.adipose_insulin,
+    S.plasma_ffa)], dtype=np.int64)
 
 #: Full-model states a scenario jump may touch for the lean kernel to apply (lean states,
 #: the meal size and cumulative counters, which the kernel does not report).

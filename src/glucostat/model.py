@@ -20,7 +20,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from .physiology import adrenal, brain, drugs, exercise, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
+from .physiology import adipose, adrenal, brain, drugs, exercise, gut, kidney, liver, muscle, pancreas, pituitary, plasma, subcutis
 
 
 class S(IntEnum):
@@ -55,53 +55,56 @@ class S(IntEnum):
     adrenaline = 23
     beta_memory_glucose = 24
     beta_memory_weight = 25
+    adipose_insulin_1 = 26
+    adipose_insulin = 27
+    plasma_ffa = 28
     # treatments
-    sc_insulin_1 = 26
-    sc_insulin_2 = 27
-    regular_insulin_1 = 28
-    regular_insulin_2 = 29
-    glargine_depot = 30
-    glargine_tissue = 31
-    degludec_depot = 32
-    degludec_tissue = 33
-    nph_insulin_1 = 34
-    nph_insulin_2 = 35
-    metformin_gut = 36
-    metformin_central = 37
-    metformin_effect = 38
-    glipizide_gut = 39
-    glipizide_central = 40
-    glimepiride_gut = 41
-    glimepiride_central = 42
-    glibenclamide_gut = 43
-    glibenclamide_central = 44
-    sulfonylurea_effect = 45
-    glucagon_depot_sc = 46
-    glucagon_depot_im = 47
-    glucagon_depot_iv = 48
-    exercise_vo2 = 49
-    exercise_hepatic_output = 50
-    exercise_uptake = 51
-    exercise_insulin_removal = 52
-    exercise_work = 53
-    exercise_glycogen_depletion = 54
-    exercise_sensitivity = 55
+    sc_insulin_1 = 29
+    sc_insulin_2 = 30
+    regular_insulin_1 = 31
+    regular_insulin_2 = 32
+    glargine_depot = 33
+    glargine_tissue = 34
+    degludec_depot = 35
+    degludec_tissue = 36
+    nph_insulin_1 = 37
+    nph_insulin_2 = 38
+    metformin_gut = 39
+    metformin_central = 40
+    metformin_effect = 41
+    glipizide_gut = 42
+    glipizide_central = 43
+    glimepiride_gut = 44
+    glimepiride_central = 45
+    glibenclamide_gut = 46
+    glibenclamide_central = 47
+    sulfonylurea_effect = 48
+    glucagon_depot_sc = 49
+    glucagon_depot_im = 50
+    glucagon_depot_iv = 51
+    exercise_vo2 = 52
+    exercise_hepatic_output = 53
+    exercise_uptake = 54
+    exercise_insulin_removal = 55
+    exercise_work = 56
+    exercise_glycogen_depletion = 57
+    exercise_sensitivity = 58
     # cumulative counters
-    cum_ingested = 56
-    cum_ra = 57
-    cum_splanchnic_retention = 58
-    cum_egp = 59
-    cum_uii = 60
-    cum_uid = 61
-    cum_renal = 62
-    cum_iv_glucose = 63
-    cum_insulin_secretion = 64
-    cum_sc_insulin = 65
-    cum_gng = 66
-    cum_glycogenolysis = 67
-    cum_glycogen_synthesis = 68
-    cum_hepatic_glycolysis = 69
-    cum_hepatic_plasma_uptake = 70
+    cum_ingested = 59
+    cum_ra = 60
+    cum_splanchnic_retention = 61
+    cum_egp = 62
+    cum_uii = 63
+    cum_uid = 64
+    cum_renal = 65
+    cum_iv_glucose = 66
+    cum_insulin_secretion = 67
+    cum_sc_insulin = 68
+    cum_gng = 69
+    cum_glycogenolysis = 70
+    cum_glycogen_synthesis = 71
+    cum_hepatic_glycolysis = 72
+    cum_hepatic_plasma_uptake = 73
 
 
 class U(IntEnum):
@@ -296,6 +299,17 @@ class P(IntEnum):
     beta_memory_gut_half = 171
     beta_threshold_relief_max = 172
     k_nph = 173
+    ffa_basal = 174
+    ffa_clearance = 175
+    ffa_volume = 176
+    adipose_insulin_rate = 177
+    lipolysis_insulin_ic50 = 178
+    lipolysis_insulin_hill = 179
+    lipolysis_max_suppression = 180
+    lipolysis_adrenaline_max = 181
+    lipolysis_adrenaline_half = 182
+    lipolysis_exercise_gain = 183
+    lipolysis_fasting_gain = 184
 
 
 class F(IntEnum):
@@ -344,6 +358,8 @@ class F(IntEnum):
     hepatic_plasma_uptake = 40
     beta_cell_glucose_memory = 41
     secretion_threshold = 42
+    lipolysis = 43
+    ffa_uptake = 44
 
 
 N_STATES = len(S)
@@ -439,6 +455,9 @@ STATE_VARIABLES: tuple[Variable, ...] = (
     Variable("adrenaline", "Plasma adrenaline", "pg/mL", "adrenal", "epinephrine: rises below ~ 68 mg/dL of glucose, raises liver output and restrains uptake (glucostat design)"),
     Variable("beta_memory_glucose", "Beta-cell memory, weighted glucose", "mg/dL", "pancreas", "A: running mean of w G, plasma glucose weighted by how post-absorptive the body is; the beta cell's glucose memory is A/B (glucostat design, docs/model.md 'Beta-cell set point')"),
     Variable("beta_memory_weight", "Beta-cell memory, weight", "-", "pancreas", "B: running mean of the post-absorptive weight w"),
+    Variable("adipose_insulin_1", "Adipose tissue insulin signal, first compartment", "pmol/L", "fat", "Ia1: first of the two compartments through which plasma insulin reaches fat cells (glucostat design)"),
+    Variable("adipose_insulin", "Adipose tissue insulin signal", "pmol/L", "fat", "Ia: plasma insulin seen by fat cells after a two-compartment delay; suppresses lipolysis (glucostat design after Periwal 2008, docs/model.md 'Adipose tissue and free fatty acids')"),
+    Variable("plasma_ffa", "Plasma free fatty acids", "umol/L", "fat", "FFA (NEFA): released by lipolysis in fat, cleared by muscle, liver and heart (Periwal 2008 eq. 4)"),
 )
 
 OUTPUT_VARIABLES: tuple[Variable, ...] = (
@@ -485,6 +504,8 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("hepatic_plasma_uptake", "Liver uptake of plasma glucose", "mg/kg/min", "liver", "the liver's share of insulin-stimulated glucose disposal, stored as glycogen or glycolysed (glucostat design)"),
     Variable("beta_cell_glucose_memory", "Beta-cell glucose memory", "mg/dL", "pancreas", "Gm = A/B: the beta cell's running mean of post-absorptive plasma glucose (glucostat design, docs/model.md 'Beta-cell set point')"),
     Variable("secretion_threshold", "Secretion glucose threshold", "mg/dL", "pancreas", "h: glucose above which static insulin secretion rises (DM2007: Gb; lower after relief of glucotoxicity)"),
+    Variable("lipolysis", "Lipolysis (FFA release from fat)", "umol/kg/min", "fat", "FFA appearance in plasma: suppressed by insulin, raised by adrenaline, exercise and fasting"),
+    Variable("ffa_uptake", "FFA uptake by tissues", "umol/kg/min", "fat", "FFA leaving plasma (oxidation and re-esterification in muscle, liver, heart)"),
 )
 
 assert sorted(v.key for v in STATE_VARIABLES) == sorted(s.name for s in S)
@@ -722,6 +743,24 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         liver.fasting_adaptation_target(glycogen, p[P.fasting_glycogen_half * w + l]) - y[S.fasting_adaptation * w + l]
     ) / p[P.fasting_adaptation_time * w + l]
     fasting = p[P.glycogen_model * w + l] * (y[S.fasting_adaptation * w + l] - z_basal) / (1.0 - z_basal)
+    # --- adipose tissue: lipolysis and plasma FFA (glucostat design after Periwal 2008, physiology/adipose.py)
+    ia1 = y[S.adipose_insulin_1 * w + l]
+    ia = y[S.adipose_insulin * w + l]
+    k_ia = p[P.adipose_insulin_rate * w + l]
+    dy[S.adipose_insulin_1 * w + l] = adipose.insulin_signal_derivative(ia1, insulin, k_ia)
+    dy[S.adipose_insulin * w + l] = adipose.insulin_signal_derivative(ia, ia1, k_ia)
+    ffa_k = p[P.ffa_clearance * w + l]
+    ffa_v = p[P.ffa_volume * w + l]
+    ic50 = p[P.lipolysis_insulin_ic50 * w + l]
+    lip_hill = p[P.lipolysis_insulin_hill * w + l]
+    lip_smax = p[P.lipolysis_max_suppression * w + l]
+    lipolysis = (
+        adipose.capacity(p[P.ffa_basal * w + l], ffa_k, ffa_v, p[P.Ib * w + l], ic50, lip_hill, lip_smax)
+        * adipose.insulin_fraction(ia, ic50, lip_hill, lip_smax)
+        * adipose.stimulation(e_excess, p[P.lipolysis_adrenaline_max * w + l], p[P.lipolysis_adrenaline_half * w + l],
+                              pvo2, p[P.lipolysis_exercise_gain * w + l], fasting, p[P.lipolysis_fasting_gain * w + l])
+    )
+    dy[S.plasma_ffa * w + l] = adipose.ffa_derivative(y[S.plasma_ffa * w + l], lipolysis, ffa_k, ffa_v)
     gng_capacity = (
         p[P.gng_fraction_basal * w + l]
         * p[P.EGPb * w + l]
@@ -1163,6 +1202,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     out[F.incretin_gain * w + l] = incretin_gain
     out[F.beta_cell_glucose_memory * w + l] = memory
     out[F.secretion_threshold * w + l] = threshold
+    out[F.lipolysis * w + l] = lipolysis
+    out[F.ffa_uptake * w + l] = ffa_k * ffa_v * y[S.plasma_ffa * w + l]
 
 
 def rhs_numpy(t, y, u, p):

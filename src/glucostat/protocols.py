@@ -60,7 +60,8 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
     5 min); plasma glucose, insulin, C-peptide and glucagon are sampled at 0, 30,
     60, 90 and 120 min. Indices: HOMA1-IR, HOMA1-%B (Matthews 1985), Matsuda index
     (Matsuda & DeFronzo 1999), insulinogenic index, fasting C-peptide and C-peptide
-    to insulin ratio, glucagon change at 30 and 120 min; category by ADA criteria
+    to insulin ratio, glucagon change at 30 and 120 min, fasting free fatty acids, their change at
+    120 min and Adipo-IR (:func:`glucostat.metrics.adipo_ir`); category by ADA criteria
     (:func:`glucostat.metrics.ada_classification`).
     """
     pat = resolve(patient)
@@ -74,6 +75,7 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
     ins = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma insulin [pmol/L]"))
     cp = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma C-peptide [pmol/L]"))
     gcg = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma glucagon [pg/mL]"))
+    ffa = np.interp(OGTT_SAMPLE_TIMES_MIN, t, res.get("Plasma free fatty acids [umol/L]"))
     i_uu = ins / PMOL_PER_L_PER_UU_PER_ML
     indices = {
         "Fasting plasma glucose [mg/dL]": float(g[0]),
@@ -87,6 +89,9 @@ def ogtt(patient: Patient | str = "healthy", glucose_g: float = 75.0, drink_dura
         "C-peptide to insulin molar ratio, fasting [1]": float(cp[0] / ins[0]) if ins[0] > 0 else float("nan"),
         "Glucagon change at 30 min [%]": 100.0 * float(gcg[1] / gcg[0] - 1.0),
         "Glucagon change at 120 min [%]": 100.0 * float(gcg[4] / gcg[0] - 1.0),
+        "Fasting free fatty acids [umol/L]": float(ffa[0]),
+        "Free fatty acid change at 120 min [%]": 100.0 * float(ffa[4] / ffa[0] - 1.0),
+        "Adipo-IR [mmol/L x uU/mL]": metrics.adipo_ir(ffa[0], i_uu[0]),
     }
     return OGTTResult(
         patient=res.patients[0],

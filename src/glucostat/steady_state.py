@@ -129,7 +129,8 @@ def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -
     Glucagon at Hb with no fading; glycogen at Glyb and the fasting adaptation at its target
     for that store; C-peptide at the steady state of the Van Cauter 1992 model for basal
     secretion Sb (``C1 = Sb/(V k3)``, ``C2 = k1 C1/k2``; zero without beta cells); IGF-1 at
-    its daily mean for the basal liver insulin; the beta cell's glucose memory at Gb (weight 1: the gut is empty). The glycogen store is not stationary at
+    its daily mean for the basal liver insulin; the adipose insulin signal at Ib and plasma FFA at
+    ffa_basal (the lipolytic capacity is derived to make it steady, physiology/adipose.py); the beta cell's glucose memory at Gb (weight 1: the gut is empty). The glycogen store is not stationary at
     basal: the overnight-fasted liver is drawing it down, as it does in a prolonged fast.
     """
     y0[S.plasma_glucagon] = v["Hb"]
@@ -145,5 +146,8 @@ def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -
     y0[S.igf1] = v["igf1_reference"] * v["liver_function"] * pins
     y0[S.gh_signal] = 1.0
     y0[S.adrenaline] = v["adrenaline_basal"]
+    y0[S.adipose_insulin_1] = v["Ib"]
+    y0[S.adipose_insulin] = v["Ib"]
+    y0[S.plasma_ffa] = v["ffa_basal"]
     y0[S.beta_memory_glucose] = v["Gb"]  # the gut is empty at basal: weight 1
     y0[S.beta_memory_weight] = 1.0

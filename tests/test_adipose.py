@@ -88,6 +88,10 @@ def test_two_step_clamp_suppresses_ffa_as_in_healthy_adults():
     assert (232 - 2 * 42) / 610 <= step1 <= (232 + 2 * 42) / 610
     assert (154 - 2 * 27) / 610 <= step2 <= (154 + 2 * 27) / 610
     assert step2 < step1
+    idx = list(c.steps)
+    assert idx[0]["FFA suppression [%]"] == pytest.approx(100 * (1 - step1), abs=1.0)
+    assert idx[1]["FFA suppression [%]"] == pytest.approx(100 * (1 - step2), abs=1.0)
+    assert idx[1]["Lipolysis suppression [%]"] > idx[0]["Lipolysis suppression [%]"] > 0
 
 
 def test_fsigt_ffa_time_course():
@@ -169,3 +173,11 @@ def test_ogtt_reports_adipo_ir_as_in_lean_and_type_2_adults():
     assert 3.0 <= h["Adipo-IR [mmol/L x uU/mL]"] <= 5.5
     assert 8.0 <= d["Adipo-IR [mmol/L x uU/mL]"] <= 13.1
     assert h["Free fatty acid change at 120 min [%]"] < d["Free fatty acid change at 120 min [%]"] < 0.0
+
+
+def test_fat_figure_is_drawn(tmp_path):
+    """The 'fat' figure: FFA, adrenaline, lipolysis, FFA uptake and the adipose insulin signal."""
+    res = gs.simulate(["healthy", "t2d"], gs.Scenario(events=(gs.Meal(time=30, carbs_g=60),), duration_min=300))
+    fig = res.plot(kind="fat", path=tmp_path / "fat.png")
+    assert (tmp_path / "fat.png").stat().st_size > 10_000
+    assert len(fig.axes) == 2 * 3 + 4  # 3 rows of 2 panels, 2 twin axes per patient row

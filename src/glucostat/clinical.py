@@ -371,7 +371,9 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     (:class:`_DeFronzoController`). Indices per step over its last 30 min: M-value (mean glucose
     infusion rate), M/I, steady-state insulin, glucose mean, CV and deviation from target, endogenous
     glucose production and its suppression from basal, and glucose disposal Rd (brain, muscle and fat
-    uptake plus renal excretion, the model's own fluxes; at steady state Rd = GIR + EGP).
+    uptake plus renal excretion, the model's own fluxes; at steady state Rd = GIR + EGP), and plasma free
+    fatty acids with their and lipolysis's suppression from basal (the clamp's measure of adipose insulin
+    action; Groop LC et al. J Clin Invest 1991;87:83-89).
     """
     pat = resolve(patient)
     rates = [insulin_mu_per_m2_min] if np.ndim(insulin_mu_per_m2_min) == 0 else list(insulin_mu_per_m2_min)
@@ -480,6 +482,10 @@ def _clamp_step_indices(res, samples, ctrl, k, step, rate, target, first):
     egp_b = float(res.get("Liver glucose production [mg/kg/min]")[0])
     egp = float(np.mean(res.get("Liver glucose production [mg/kg/min]")[w]))
     rd = float(np.mean(_disposal(res)[w]))
+    ffa_all = res.get("Plasma free fatty acids [umol/L]")
+    lip_all = res.get("Lipolysis (FFA release from fat) [umol/kg/min]")
+    ffa_b, lip_b = float(ffa_all[0]), float(lip_all[0])
+    ffa, lip = float(np.mean(ffa_all[w])), float(np.mean(lip_all[w]))
     g_mean = float(np.mean(g))
     cv = float(100.0 * np.std(g, ddof=1) / g_mean) if g.size > 1 else float("nan")
     out = {
@@ -499,6 +505,9 @@ def _clamp_step_indices(res, samples, ctrl, k, step, rate, target, first):
         "EGP suppression [%]": 100.0 * (1.0 - egp / egp_b) if egp_b > 0 else float("nan"),
         "Glucose disposal Rd [mg/kg/min]": rd,
         "Basal glucose disposal Rd [mg/kg/min]": float(_disposal(res)[0]),
+        "Steady-state free fatty acids [umol/L]": ffa,
+        "FFA suppression [%]": 100.0 * (1.0 - ffa / ffa_b),
+        "Lipolysis suppression [%]": 100.0 * (1.0 - lip / lip_b),
     }
     if first:
         out["Time to target [min]"] = float("nan") if ctrl.started_at is None else float(ctrl.started_at)

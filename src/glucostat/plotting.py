@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import InvalidInputError
 
-KINDS = ("overview", "glucose")
+KINDS = ("overview", "glucose", "fat")
 
 #: Glucose fluxes shown per organ: (column, legend label, colour).
 GLUCOSE_FLUXES = (
@@ -37,13 +37,15 @@ def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = N
     row per patient with the glucose fluxes of each organ and the insulin fluxes
     (secretion, hepatic and peripheral degradation) with hepatic extraction.
     kind ``"glucose"``: plasma glucose and insulin only.
+    kind ``"fat"``: plasma glucose and insulin, then one row per patient with plasma free fatty acids
+    and adrenaline, and lipolysis and FFA uptake with the adipose insulin signal (adipose tissue).
     """
     if kind not in KINDS:
         raise InvalidInputError("kind", kind, ", ".join(KINDS))
     plt = _pyplot(path)
 
     n_pat = len(res.patients)
-    rows = 1 + (n_pat if kind == "overview" else 0)
+    rows = 1 + (n_pat if kind in ("overview", "fat") else 0)
     fig, axes = plt.subplots(rows, 2, figsize=(12, 3.2 * rows), squeeze=False, sharex=True)
     th = _hours(res)
     ax_g, ax_i = axes[0]
@@ -76,6 +78,30 @@ def plot_results(res, kind: str = "overview", path: str | os.PathLike | None = N
             h1, l1 = axn.get_legend_handles_labels()
             h2, l2 = twin.get_legend_handles_labels()
             axn.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
+    if kind == "fat":
+        for i, name in enumerate(res.patients):
+            axc, axr = axes[1 + i]
+            axc.plot(th, res.get("Plasma free fatty acids [umol/L]", i), color="tab:orange", label="FFA")
+            axc.set_ylabel("Plasma free fatty acids [umol/L]")
+            axc.set_title(f"{name}: fat")
+            twin = axc.twinx()
+            twin.plot(th, res.get("Plasma adrenaline [pg/mL]", i), color="tab:red", ls=":", label="adrenaline")
+            twin.set_ylabel("Plasma adrenaline [pg/mL]")
+            h1, l1 = axc.get_legend_handles_labels()
+            h2, l2 = twin.get_legend_handles_labels()
+            axc.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
+            axr.plot(th, res.get("Lipolysis (FFA release from fat) [umol/kg/min]", i), color="tab:orange",
+                     label="lipolysis")
+            axr.plot(th, res.get("FFA uptake by tissues [umol/kg/min]", i), color="tab:brown", label="FFA uptake")
+            axr.set_ylabel("FFA flux [umol/kg/min]")
+            axr.set_title(f"{name}: lipolysis and its insulin signal")
+            twin = axr.twinx()
+            twin.plot(th, res.get("Adipose tissue insulin signal [pmol/L]", i), color="k", ls=":",
+                      label="adipose insulin signal")
+            twin.set_ylabel("Adipose insulin signal [pmol/L]")
+            h1, l1 = axr.get_legend_handles_labels()
+            h2, l2 = twin.get_legend_handles_labels()
+            axr.legend(h1 + h2, l1 + l2, loc="upper right", fontsize="x-small")
     for ax in axes[-1]:
         ax.set_xlabel("Time [h]")
     ticks = np.arange(0, th[-1] + 1e-9, 6 if th[-1] > 12 else 1)

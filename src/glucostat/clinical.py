@@ -380,7 +380,8 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     if not 1 <= len(rates) <= 6:
         raise InvalidInputError("insulin_mu_per_m2_min", insulin_mu_per_m2_min, "one to six step rates [mU/m2/min]")
     rates = [_number(f"insulin_mu_per_m2_min[{i}]" if len(rates) > 1 else "insulin_mu_per_m2_min", r, 1.0, 1000.0,
-                     "an insulin infusion rate from 1 to 1000 mU/m2/min (low-dose steps of 1-10 probe the liver and fat)") for i, r in enumerate(rates)]
+                     "an insulin infusion rate from 1 to 1000 mU/m2/min (low-dose steps of 1-10 probe the liver "
+                     "and fat)") for i, r in enumerate(rates)]
     step = _number("duration_min", duration_min, 60.0, 600.0, "a step duration from 60 to 600 min")
     dt_ctrl = _c("control_interval")
     if abs(step / dt_ctrl - round(step / dt_ctrl)) > 1e-9:

@@ -744,11 +744,12 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     ) / p[P.fasting_adaptation_time * w + l]
     fasting = p[P.glycogen_model * w + l] * (y[S.fasting_adaptation * w + l] - z_basal) / (1.0 - z_basal)
     # --- adipose tissue: lipolysis and plasma FFA (glucostat design after Periwal 2008, physiology/adipose.py)
-    ia1 = y[S.adipose_insulin_1 * w + l]
     ia = y[S.adipose_insulin * w + l]
-    k_ia = p[P.adipose_insulin_rate * w + l]
-    dy[S.adipose_insulin_1 * w + l] = adipose.insulin_signal_derivative(ia1, insulin, k_ia)
-    dy[S.adipose_insulin * w + l] = adipose.insulin_signal_derivative(ia, ia1, k_ia)
+    dia1, dia = liver.delayed_insulin_derivatives(
+        y[S.adipose_insulin_1 * w + l], ia, insulin, p[P.adipose_insulin_rate * w + l]
+    )  # the two-compartment delay of DM2007 eq. (11), with fat's own rate
+    dy[S.adipose_insulin_1 * w + l] = dia1
+    dy[S.adipose_insulin * w + l] = dia
     ffa_k = p[P.ffa_clearance * w + l]
     ffa_v = p[P.ffa_volume * w + l]
     ic50 = p[P.lipolysis_insulin_ic50 * w + l]

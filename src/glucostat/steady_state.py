@@ -130,7 +130,8 @@ def organ_extensions_state(v: Mapping[str, float], y0: np.ndarray, ilb: float) -
     for that store; C-peptide at the steady state of the Van Cauter 1992 model for basal
     secretion Sb (``C1 = Sb/(V k3)``, ``C2 = k1 C1/k2``; zero without beta cells); IGF-1 at
     its daily mean for the basal liver insulin; the adipose insulin signal at Ib and plasma FFA at
-    ffa_basal (the lipolytic capacity is derived to make it steady, physiology/adipose.py); the beta cell's glucose memory at Gb (weight 1: the gut is empty). The glycogen store is not stationary at
+    ffa_basal (the lipolytic capacity is derived to make it steady, physiology/adipose.py); the beta
+    cell's glucose memory at Gb (weight 1: the gut is empty). The glycogen store is not stationary at
     basal: the overnight-fasted liver is drawing it down, as it does in a prolonged fast.
     """
     y0[S.plasma_glucagon] = v["Hb"]

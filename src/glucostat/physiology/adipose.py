@@ -6,7 +6,8 @@ Physiol 2008;295:R1089-R1096: lipolysis falls along a Hill curve of a delayed in
 FFA are cleared first-order) and coupled to the organ model's own signals:
 
 - the adipose insulin signal ``Ia`` follows plasma insulin through two first-order compartments
-  (as DM2007's delayed insulin signal to the liver, eq. 11): insulin reaches fat cells through the
+  (DM2007's delayed insulin signal to the liver, eq. 11, computed by
+  :func:`~glucostat.physiology.liver.delayed_insulin_derivatives` with fat's own rate): insulin reaches fat cells through the
   interstitium, and FFA stay at basal for ~ 11 min after IV glucose before they fall (Sumner AE et
   al., Metabolism: FSIGT in 13 healthy adults);
 - lipolysis (FFA appearance) is suppressed by ``Ia`` towards a floor, raised by adrenaline
@@ -24,16 +25,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from .common import power
-
-
-@njit(cache=True, forceinline=True, error_model="numpy")
-def insulin_signal_derivative(signal, insulin, rate):
-    """d[Ia_k]/dt [pmol/L/min] = ``rate (I_in - Ia_k)``: each compartment of the adipose insulin signal
-    follows its input (plasma insulin, then the first compartment) [pmol/L] with time constant
-    1/``rate`` (Periwal 2008's remote insulin, eq. 2, with the basal offset in the suppression curve
-    instead, and a second compartment)."""
-    return rate * (insulin - signal)
+from .common import hill as common_hill
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")
@@ -41,9 +33,7 @@ def insulin_fraction(signal, ic50, hill, max_suppression):
     """Share of the insulin-free lipolysis left at adipose insulin ``signal`` [pmol/L] [-]:
     ``1 - smax Ia^n/(Ia^n + IC50^n)`` (Periwal 2008 eq. 3: l0 + l2/(1 + (X/X2)^A), written with the
     suppression's floor 1 - smax and its half-suppression concentration IC50)."""
-    s = signal if signal > 0.0 else 0.0
-    sn = power(s, hill)
-    return 1.0 - max_suppression * sn / (sn + power(ic50, hill))
+    return 1.0 - max_suppression * common_hill(signal, ic50, hill)
 
 
 @njit(cache=True, forceinline=True, error_model="numpy")

@@ -421,7 +421,9 @@ from .cli_clinical import clamp as _clamp, compare as _compare, ivgtt as _ivgtt 
 from .cli_clinical import fast as _fast, isoglycaemic as _isoglycaemic, itt as _itt, mmtt as _mmtt  # noqa: E402
 from .cli_clinical import glucagon_test as _glucagon_test, insulin_clamp as _insulin_clamp  # noqa: E402
 from .cli_clinical import treatment as _treatment  # noqa: E402
-for _cmd in (_clamp, _ivgtt, _compare, _mmtt, _itt, _fast, _isoglycaemic, _glucagon_test, _insulin_clamp, _treatment):
+from .cli_clinical import glucose_effectiveness as _glucose_effectiveness  # noqa: E402
+for _cmd in (_clamp, _ivgtt, _compare, _mmtt, _itt, _fast, _isoglycaemic, _glucagon_test, _insulin_clamp, _treatment,
+             _glucose_effectiveness):
     main.add_command(_cmd)
 
 

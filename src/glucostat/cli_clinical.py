@@ -1,4 +1,5 @@
-"""Command-line commands for the clinical protocols of :mod:`glucostat.clinical` (``clamp``, ``ivgtt``) and
+"""Command-line commands for the clinical protocols of :mod:`glucostat.clinical` (``clamp``, ``ivgtt``,
+``glucose-effectiveness``) and
 for :mod:`glucostat.compare` (``compare``).
 
 They are registered on the main ``glucostat`` group at the end of :mod:`glucostat.cli`; helpers of
@@ -91,6 +92,46 @@ def clamp(patient, insulin, target, duration, height, run_in, body_weight, out_d
             if not s["Steady state reached [1]"]:
                 click.echo("  note: glucose was not held at the target in this window (see 'Time to target'); "
                            "the M-value is not a steady-state value")
+        for kind, f in data.get("files", {}).items():
+            click.echo(f"wrote {kind}: {f}")
+    if res.results.status[0] != "ok":
+        sys.exit(1)
+
+
+@click.command("glucose-effectiveness")
+@click.option("--patient", "-p", default="healthy", show_default=True, metavar="NAME", help=_PRESET_HELP)
+@click.option("--target", "target", type=float, default=None,
+              help="Hyperglycaemic glucose [mg/dL] (default: basal + 90, as 5 -> 10 mmol/L; at least basal + 20, "
+                   "at most 400).")
+@click.option("--basal", "basal", type=float, default=None,
+              help="Basal period at the patient's basal glucose [min] (default 60; 30-600, a multiple of 5).")
+@click.option("--duration", "duration", type=float, default=None,
+              help="Hyperglycaemic step [min] (default 120; 60-600, a multiple of 5).")
+@click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write glucose-effectiveness.json, .parquet (5-min samples) and .png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def glucose_effectiveness(patient, target, basal, duration, body_weight, out_dir, as_json):
+    """Glucose effectiveness: hyperglycaemic pancreatic clamp at basal insulin and glucagon (EGP and uptake change)."""
+    from .cli import _emit_json
+    from .clinical import glucose_effectiveness_clamp as run
+
+    res = run(Patient.from_preset(patient, body_weight_kg=body_weight), target_mg_dl=target, basal_min=basal,
+              duration_min=duration)
+    data = res.to_dict()
+    if out_dir is not None:
+        data["files"] = _write_outputs(out_dir, "glucose-effectiveness", data, res)
+    if as_json:
+        _emit_json(data)
+    else:
+        click.echo(f"Hyperglycaemic pancreatic clamp, patient {res.patient}: glucose {res.basal_glucose_mg_dl:.1f} -> "
+                   f"{res.target_mg_dl:.1f} mg/dL at basal insulin and glucagon")
+        click.echo(res.samples.iloc[::3].to_string(float_format=lambda v: f"{v:.2f}"))
+        click.echo("")
+        for k, v in res.indices.items():
+            click.echo(f"{k}: {_fmt(v)}")
+        if not res.indices["Steady state reached [1]"]:
+            click.echo("note: glucose was not held within 5 % of the target at the end of the step")
         for kind, f in data.get("files", {}).items():
             click.echo(f"wrote {kind}: {f}")
     if res.results.status[0] != "ok":

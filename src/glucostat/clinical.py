@@ -128,7 +128,8 @@ def protocol_parameters():
     import pandas as pd
 
     rows = []
-    for proto, table in (("clamp", CLAMP_PARAMETERS), ("ivgtt", FSIGT_PARAMETERS)):
+    for proto, table in (("clamp", CLAMP_PARAMETERS), ("ivgtt", FSIGT_PARAMETERS),
+                         ("glucose-effectiveness", EFFECTIVENESS_PARAMETERS)):
         for name, p in table.items():
             rows.append({"Protocol": proto, "Parameter": name, "Value": p.value, "Unit": p.unit,
                          "Meaning": p.meaning, "Source": p.source})
@@ -335,6 +336,29 @@ class _DeFronzoController:
         return min(max(sm + sc, 0.0), _c("max_glucose_rate"))
 
 
+class _HyperglycaemicController(_DeFronzoController):
+    """:class:`_DeFronzoController` for a rise of glucose to a hyperglycaemic target. A prime first fills the
+    glucose space to the target, ``V_G (G_target - G_0)`` spread evenly over ``prime_duration`` (DeFronzo
+    1979's hyperglycaemic clamp raises glucose with a priming infusion); the feedback recursion then starts
+    from the initial rate, as after a euglycaemic clamp's glucose has reached its target."""
+
+    def __init__(self, target, interval):
+        super().__init__(target)
+        self.interval = interval
+        self.prime_rate = None
+
+    def step(self, t, g):
+        n_prime = _c("prime_duration")
+        if self.prime_rate is None:
+            self.prime_rate = min(max(_c("glucose_space") * (self.target - g) / n_prime, 0.0), _c("max_glucose_rate"))
+        if t < n_prime - 1e-9:
+            return self.prime_rate
+        if self.started_at is None:
+            self.started_at = t
+            self.sm = [_c("initial_glucose_rate"), _c("initial_glucose_rate")]
+        return super().step(t, g)
+
+
 def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Sequence[float] = 40.0,
           target_mg_dl: float | None = None, duration_min: float = 120.0, height_cm: float | None = None,
           run_in_min: float = 0.0) -> ClampResult:
@@ -516,6 +540,200 @@ def _clamp_step_indices(res, samples, ctrl, k, step, rate, target, first):
                                             and abs(out["Glucose deviation from target [%]"]) <= 5.0
                                             and cv <= STEADY_STATE_CV_LIMIT_PCT)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# glucose effectiveness: hyperglycaemic pancreatic clamp
+# ---------------------------------------------------------------------------------------------------------------
+HAWKINS_2003 = ("Hawkins M et al. Contribution of elevated free fatty acid levels to the lack of glucose "
+                "effectiveness in type 2 diabetes. Diabetes 2003;52:2748-2758")
+KEHLENBRINK_2006 = ("Kehlenbrink S et al. Time-dependent effects of free fatty acids on glucose effectiveness in "
+                    "type 2 diabetes. Diabetes 2006;55:1761-1768 (6-h pancreatic clamp: 5 mmol/L for 240 min, "
+                    "10 mmol/L from 240 to 360 min)")
+EFFECTIVENESS_PARAMETERS: Mapping[str, ProtocolParameter] = {
+    "glucose_rise": ProtocolParameter(90.0, "mg/dL", "default rise of glucose over basal in the hyperglycaemic step "
+                                      "(5 -> 10 mmol/L)", HAWKINS_2003),
+    "basal_duration": ProtocolParameter(60.0, "min", "default basal period at the patient's basal glucose under the "
+                                        "pancreatic clamp (its last 30 min are the reference)",
+                                        "glucostat design (the model starts in its basal steady state; the studies "
+                                        "use 240 min to reach isotopic steady state)"),
+    "step_duration": ProtocolParameter(120.0, "min", "default duration of the hyperglycaemic step", KEHLENBRINK_2006),
+}
+
+
+@dataclass(frozen=True)
+class GlucoseEffectivenessResult:
+    """A hyperglycaemic pancreatic clamp: 5-min samples, indices, the full run (see
+    :func:`glucose_effectiveness_clamp`)."""
+
+    patient: str
+    basal_glucose_mg_dl: float
+    target_mg_dl: float
+    samples: object = field(repr=False)
+    indices: Mapping[str, float]
+    results: Results = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: settings, indices and the 5-min samples, units in the keys."""
+        return {
+            "patient": self.patient,
+            "protocol": "hyperglycaemic pancreatic clamp (glucose effectiveness at basal insulin and glucagon)",
+            "Basal glucose [mg/dL]": self.basal_glucose_mg_dl,
+            "Target glucose [mg/dL]": self.target_mg_dl,
+            "indices": dict(self.indices),
+            "samples": self.samples.reset_index().to_dict(orient="records"),
+            "status": self.results.status[0],
+        }
+
+    def plot(self, path=None):
+        """Glucose with target; dextrose, liver glucose production and uptake; insulin and glucagon."""
+        from .plotting import _finish, _pyplot
+
+        plt = _pyplot(path)
+        r = self.results
+        t = r.time_min
+        fig, ax = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+        ax[0].plot(t, r.get("Plasma glucose [mg/dL]"), label="plasma glucose")
+        ax[0].axhline(self.target_mg_dl, color="k", ls=":", label="target")
+        ax[0].set_ylabel("Plasma glucose [mg/dL]")
+        ax[0].legend(fontsize="small")
+        ax[0].set_title(f"Hyperglycaemic pancreatic clamp (glucose effectiveness), {self.patient}")
+        ax[1].step(self.samples.index, self.samples["Glucose infusion rate [mg/kg/min]"], where="post",
+                   color="tab:orange", label="dextrose 20 %")
+        ax[1].plot(t, r.get("Liver glucose production [mg/kg/min]"), color="tab:brown", label="liver production")
+        ax[1].plot(t, _disposal(r), color="tab:red", label="uptake Rd")
+        ax[1].set_ylabel("Glucose flux [mg/kg/min]")
+        ax[1].legend(fontsize="small")
+        ax[2].plot(t, r.get("Plasma insulin [pmol/L]"), color="tab:green", label="insulin [pmol/L]")
+        ax[2].plot(t, r.get("Plasma glucagon [pg/mL]"), color="tab:purple", label="glucagon [pg/mL]")
+        ax[2].set_ylabel("Hormones (held at basal)")
+        ax[2].set_xlabel("Time [min]")
+        ax[2].legend(fontsize="small")
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def glucose_effectiveness_clamp(patient: Patient | str = "healthy", target_mg_dl: float | None = None,
+                                basal_min: float | None = None, duration_min: float | None = None
+                                ) -> GlucoseEffectivenessResult:
+    """Glucose effectiveness at basal insulin and glucagon: a hyperglycaemic pancreatic clamp.
+
+    Somatostatin stops the islets and basal insulin and glucagon are replaced (the model's
+    ``pancreatic_clamp`` switch holds insulin delivery to the liver at basal secretion and glucagon
+    release at its basal rate; C-peptide falls), so that glucose alone changes. After a basal period at the
+    patient's basal glucose, 20 % dextrose raises glucose to ``target_mg_dl`` (default basal + 90 mg/dL:
+    5 -> 10 mmol/L in Hawkins M et al. Diabetes 2003;52:2748 and Kehlenbrink S et al. Diabetes
+    2006;55:1761) and holds it there, set every 5 min by the feedback of DeFronzo, Tobin & Andres 1979
+    (space correction included, which primes the rise).
+
+    Indices over the last 30 min of the basal period and of the step: glucose production (EGP) and its
+    change, glucose uptake (Rd: brain, muscle and fat, liver uptake of plasma glucose, urine) and its
+    change, and glucose effectiveness as clearances, ``-dEGP/dG`` and ``dRd/dG`` [mL/kg/min]
+    (healthy people: EGP -48 %, uptake +97 %; poorly controlled type 2 diabetes -7 %, +26 %; Hawkins 2003).
+    """
+    pat = resolve(patient)
+    gb = pat.basal_glucose_mg_dl
+    dt_ctrl = _c("control_interval")
+    e = EFFECTIVENESS_PARAMETERS
+    base = _number("basal_min", e["basal_duration"].value if basal_min is None else basal_min, 30.0, 600.0,
+                   "a basal period from 30 to 600 min")
+    step = _number("duration_min", e["step_duration"].value if duration_min is None else duration_min, 60.0, 600.0,
+                   "a hyperglycaemic step from 60 to 600 min")
+    for name, v, given in (("basal_min", base, basal_min), ("duration_min", step, duration_min)):
+        if abs(v / dt_ctrl - round(v / dt_ctrl)) > 1e-9:
+            raise InvalidInputError(name, given, f"a multiple of {dt_ctrl:g} min (the glucose measurement interval)")
+    hi = 400.0
+    if target_mg_dl is None:
+        target = gb + e["glucose_rise"].value
+        if target > hi:
+            raise InvalidInputError("target_mg_dl", target_mg_dl, f"an explicit target: the default (basal "
+                                    f"{gb:.1f} + 90 mg/dL) is above {hi:g} mg/dL")
+    else:
+        target = _number("target_mg_dl", target_mg_dl, gb + 20.0, hi,
+                         f"a hyperglycaemic target at least 20 mg/dL above the patient's basal glucose "
+                         f"({gb:.1f} mg/dL) and at most {hi:g} mg/dL")
+    p = pat.parameter_vector().copy()
+    p[P.pancreatic_clamp] = 1.0
+    total = base + step
+    n_ctrl = int(round(total / dt_ctrl))
+    n_base = int(round(base / dt_ctrl))
+    out_t = np.arange(0.0, total + 1e-9, 1.0)
+    states = np.full((out_t.size, N_STATES), np.nan)
+    outputs = np.full((out_t.size, N_OUTPUTS), np.nan)
+    ctrl = _HyperglycaemicController(target, dt_ctrl)
+    y = np.array(pat.initial_state, dtype=float)
+    ctrl_t = np.arange(n_ctrl + 1) * dt_ctrl
+    g_meas = np.full(n_ctrl + 1, np.nan)
+    gir = np.zeros(n_ctrl + 1)
+    schedule = _compiled([0.0, total], np.zeros((1, N_INPUTS)))
+    extra = np.zeros(N_INPUTS)
+    code, t_stop = STATUS_OK, 0.0
+    for k in range(n_ctrl + 1):
+        t0 = ctrl_t[k]
+        g_meas[k] = y[S.plasma_glucose] / p[P.VG]
+        if k == n_ctrl:
+            gir[k] = gir[k - 1]
+            break
+        if k >= n_base:
+            gir[k] = ctrl.step(t0 - base, g_meas[k])
+        extra[U.iv_glucose] = gir[k]
+        sel = (out_t >= t0) & ((out_t <= ctrl_t[k + 1]) if k == n_ctrl - 1 else (out_t < ctrl_t[k + 1]))
+        y, ys, outs, code, t_stop = advance(y, p, schedule, t0, ctrl_t[k + 1], extra, out_t[sel])
+        states[sel], outputs[sel] = ys, outs
+        if code != STATUS_OK:
+            break
+    settings = {"target_mg_dl": target, "basal_min": base, "step_duration_min": step,
+                "parameters": {k: [v.value, v.unit, v.source] for k, v in e.items()}}
+    res = _results(pat, out_t, states, outputs, code, t_stop,
+                   _provenance(pat, "hyperglycaemic pancreatic clamp", settings))
+    import pandas as pd
+
+    t = res.time_min
+    rd_all = _disposal(res)
+    samples = pd.DataFrame({
+        "Plasma glucose [mg/dL]": g_meas,
+        "Glucose infusion rate [mg/kg/min]": gir,
+        "Plasma insulin [pmol/L]": np.interp(ctrl_t, t, res.get("Plasma insulin [pmol/L]")),
+        "Plasma glucagon [pg/mL]": np.interp(ctrl_t, t, res.get("Plasma glucagon [pg/mL]")),
+        "Liver glucose production [mg/kg/min]": np.interp(ctrl_t, t, res.get("Liver glucose production [mg/kg/min]")),
+        "Glucose disposal Rd [mg/kg/min]": np.interp(ctrl_t, t, rd_all),
+        "Plasma free fatty acids [umol/L]": np.interp(ctrl_t, t, res.get("Plasma free fatty acids [umol/L]")),
+    }, index=pd.Index(ctrl_t, name="Time [min]"))
+    win = _c("steady_state_window")
+
+    def mean(values, t_end):
+        w = (t >= t_end - win) & (t <= t_end)
+        return float(np.mean(values[w]))
+
+    glc = res.get("Plasma glucose [mg/dL]")
+    egp_all = res.get("Liver glucose production [mg/kg/min]")
+    g0, g1 = mean(glc, base), mean(glc, total)
+    egp0, egp1 = mean(egp_all, base), mean(egp_all, total)
+    rd0, rd1 = mean(rd_all, base), mean(rd_all, total)
+    gw = samples["Plasma glucose [mg/dL]"].to_numpy()[(ctrl_t >= total - win) & (ctrl_t <= total)]
+    cv = float(100.0 * np.std(gw, ddof=1) / np.mean(gw))
+    dg = g1 - g0
+    indices = {
+        "Basal glucose [mg/dL]": g0,
+        "Hyperglycaemic glucose [mg/dL]": g1,
+        "Glucose CV [%]": cv,
+        "Glucose infusion rate [mg/kg/min]": float(np.mean(gir[(ctrl_t >= total - win) & (ctrl_t < total)])),
+        "Plasma insulin [pmol/L]": mean(res.get("Plasma insulin [pmol/L]"), total),
+        "Plasma glucagon [pg/mL]": mean(res.get("Plasma glucagon [pg/mL]"), total),
+        "Basal endogenous glucose production [mg/kg/min]": egp0,
+        "Endogenous glucose production [mg/kg/min]": egp1,
+        "EGP change [%]": 100.0 * (egp1 / egp0 - 1.0) if egp0 > 0 else float("nan"),
+        "Basal glucose uptake Rd [mg/kg/min]": rd0,
+        "Glucose uptake Rd [mg/kg/min]": rd1,
+        "Glucose uptake change [%]": 100.0 * (rd1 / rd0 - 1.0),
+        "Hepatic glucose effectiveness [mL/kg/min]": -100.0 * (egp1 - egp0) / dg,
+        "Peripheral glucose effectiveness [mL/kg/min]": 100.0 * (rd1 - rd0) / dg,
+        "Basal free fatty acids [umol/L]": mean(res.get("Plasma free fatty acids [umol/L]"), base),
+        "Free fatty acids [umol/L]": mean(res.get("Plasma free fatty acids [umol/L]"), total),
+        "Steady state reached [1]": float(abs(g1 - target) <= 0.05 * target and cv <= STEADY_STATE_CV_LIMIT_PCT),
+    }
+    return GlucoseEffectivenessResult(patient=res.patients[0], basal_glucose_mg_dl=float(gb), target_mg_dl=float(target),
+                                      samples=samples, indices=indices, results=res)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -897,5 +1115,6 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
 __all__ = [
     "CLAMP_PARAMETERS", "FSIGT_PARAMETERS", "FSIGT_SAMPLE_TIMES_MIN", "ProtocolParameter", "protocol_parameters",
     "advance", "body_surface_area_m2", "clamp", "ClampResult", "minimal_model_glucose", "fit_minimal_model",
-    "MinimalModelFit", "ivgtt", "IVGTTResult",
+    "MinimalModelFit", "ivgtt", "IVGTTResult", "EFFECTIVENESS_PARAMETERS", "glucose_effectiveness_clamp",
+    "GlucoseEffectivenessResult",
 ]

@@ -310,6 +310,9 @@ class P(IntEnum):
     lipolysis_adrenaline_half = 182
     lipolysis_exercise_gain = 183
     lipolysis_fasting_gain = 184
+    pancreatic_clamp = 185
+    glucose_uptake_effectiveness = 186
+    hepatic_glucose_effectiveness = 187
 
 
 class F(IntEnum):
@@ -467,7 +470,7 @@ OUTPUT_VARIABLES: tuple[Variable, ...] = (
     Variable("gastric_emptying", "Gastric emptying", "mg/min", "gut", "kempt Qsto2"),
     Variable("egp", "Liver glucose production", "mg/kg/min", "liver", "EGP: net endogenous (hepatic) glucose production"),
     Variable("uii", "Brain glucose uptake", "mg/kg/min", "brain", "Uii: insulin-independent utilisation (brain, red cells)"),
-    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation less the liver's share, plus exercise uptake"),
+    Variable("uid", "Muscle and fat glucose uptake", "mg/kg/min", "muscle/fat", "Uid: insulin-dependent utilisation less the liver's share, plus exercise uptake and glucose-stimulated uptake above basal"),
     Variable("renal", "Urinary glucose excretion", "mg/kg/min", "kidney", "E: glucose lost in urine (DM2007 eq. (27) or transport maximum with splay)"),
     Variable("secretion", "Pancreatic insulin secretion", "pmol/kg/min", "pancreas", "Spo: beta-cell secretion into the portal vein"),
     Variable("secretion_to_liver", "Insulin delivery to liver", "pmol/kg/min", "pancreas", "S = gamma Ipo"),
@@ -665,6 +668,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
             )
             * m_glucagon
         )
+    # glucose above basal suppresses the output beyond kp2 (glucostat design, liver.hyperglycaemic_suppression)
+    demand -= liver.hyperglycaemic_suppression(gp, p[P.Gb * w + l] * vg, p[P.hepatic_glucose_effectiveness * w + l])
     # pharmacological glucagon (rescue doses) adds output beyond Sorensen's saturation (glucostat design)
     glucagon_occupancy = liver.pharmacological_glucagon_occupancy(
         h, p[P.Hb * w + l], p[P.glucagon_pharmacological_ec50 * w + l]
@@ -880,6 +885,9 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     iv_g = u[U.iv_glucose * w + l]
     dgp, dgt = plasma.glucose_derivatives(gp, gt, egp, ra, uii, renal, uid, iv_g, p[P.k1 * w + l], p[P.k2 * w + l])
     dgp -= gup
+    # glucose effectiveness of uptake above basal, at fixed insulin, from plasma (glucostat design, muscle.py)
+    u_mass = muscle.glucose_stimulated_uptake(gp, p[P.Gb * w + l] * vg, p[P.glucose_uptake_effectiveness * w + l])
+    dgp -= u_mass
     dy[S.plasma_glucose * w + l] = dgp
     dy[S.tissue_glucose * w + l] = dgt
     dg_dt = dgp / vg
@@ -982,6 +990,12 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         p[P.secretion_below_basal_half * w + l],
         p[P.secretion_below_basal_hill * w + l],
     )
+    # pancreatic clamp (somatostatin with basal insulin and glucagon replacement): the replacement holds portal
+    # insulin delivery at basal secretion and glucagon release at basal; somatostatin stops C-peptide (glucostat
+    # protocol switch, clinical.glucose_effectiveness_clamp)
+    clamped = p[P.pancreatic_clamp * w + l] > 0.5
+    if clamped:
+        spo = p[P.Sb * w + l]
     ipo = y[S.portal_insulin * w + l]
     dy[S.portal_insulin * w + l] = pancreas.portal_insulin_derivative(ipo, spo, p[P.gamma * w + l])
     s_liver = p[P.gamma * w + l] * ipo
@@ -1004,6 +1018,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         p[P.glucagon_excess_half * w + l],
         p[P.glucagon_excess_hill * w + l],
     )
+    if clamped:
+        release = n_glucagon * p[P.Hb * w + l]
     # injected glucagon (rescue dose): SC or IM depot, first-order absorption (physiology/drugs.py)
     if extras:
         dy[S.glucagon_depot_sc * w + l] = -p[P.glucagon_ka_sc * w + l] * y[S.glucagon_depot_sc * w + l]
@@ -1046,7 +1062,8 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
         p[P.cp_half_life_short * w + l], p[P.cp_half_life_long * w + l], p[P.cp_fraction_short * w + l]
     )
     dc1, dc2 = plasma.c_peptide_derivatives(
-        y[S.c_peptide * w + l], y[S.c_peptide_peripheral * w + l], spo, p[P.VCP * w + l], kc1, kc2, kc3
+        y[S.c_peptide * w + l], y[S.c_peptide_peripheral * w + l], 0.0 if clamped else spo, p[P.VCP * w + l], kc1,
+        kc2, kc3
     )
     dy[S.c_peptide * w + l] = dc1
     dy[S.c_peptide_peripheral * w + l] = dc2
@@ -1144,7 +1161,7 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     dy[S.cum_splanchnic_retention * w + l] = retention
     dy[S.cum_egp * w + l] = egp
     dy[S.cum_uii * w + l] = uii
-    dy[S.cum_uid * w + l] = uid - hepatic_plasma_uptake + gup
+    dy[S.cum_uid * w + l] = uid - hepatic_plasma_uptake + gup + u_mass
     dy[S.cum_hepatic_plasma_uptake * w + l] = hepatic_plasma_uptake
     dy[S.cum_renal * w + l] = renal
     dy[S.cum_iv_glucose * w + l] = iv_g
@@ -1164,7 +1181,7 @@ def rhs_at(t, y, u, p, dy, out, l, w, with_outputs, extras=True, gh_block=1.0):
     out[F.gastric_emptying * w + l] = kempt * q2
     out[F.egp * w + l] = egp
     out[F.uii * w + l] = uii
-    out[F.uid * w + l] = uid - hepatic_plasma_uptake + gup
+    out[F.uid * w + l] = uid - hepatic_plasma_uptake + gup + u_mass
     out[F.hepatic_plasma_uptake * w + l] = hepatic_plasma_uptake
     out[F.renal * w + l] = renal
     out[F.secretion * w + l] = spo

@@ -31,6 +31,23 @@ def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zer
     return egp
 
 
+
+@njit(cache=True, forceinline=True, error_model="numpy")
+def hyperglycaemic_suppression(gp, gpb, k):
+    """Suppression of glucose output by glucose above basal at fixed insulin [mg/kg/min] (glucostat design).
+
+    ``k max(0, Gp - Gpb)``, subtracted from the output on top of DM2007's ``kp2 Gp`` (eq. (10)); Gp
+    and Gpb [mg/kg], k [1/min]. With ``kp2`` alone, raising glucose from 5 to 10 mmol/L at basal
+    insulin and glucagon (pancreatic clamp) suppresses glucose production by 23 %, against 48 % in
+    healthy people (Hawkins M et al. Diabetes 2003;52:2748-2758; in type 1 diabetes on fixed insulin a
+    2-3-fold rise of glucose lowered it from 1.9 to 0.2-0.4 mg/kg/min: Sacca L, Hendler R, Sherwin RS.
+    J Clin Endocrinol Metab 1978;47:1160). Below basal the output rises with the falling glucose by
+    ``kp2`` only: the liver's autoregulation in hypoglycaemia is small against glucagon's and
+    adrenaline's (docs/model.md, 'Glucose effectiveness').
+    """
+    excess = gp - gpb
+    return k * excess if excess > 0.0 else 0.0
+
 @njit(cache=True, forceinline=True, error_model="numpy")
 def dawn_insulin_sensitivity(t_min, resistance, peak_min):
     """Relative insulin sensitivity of the liver at simulation time t [min] (t = 0 is 00:00 of day 1) [-].

@@ -12,7 +12,7 @@ import glucostat as gs
 from glucostat import clinical
 from glucostat.cli import main
 from glucostat.errors import InvalidInputError
-from glucostat.model import N_INPUTS, N_OUTPUTS, N_STATES, F, P, S, U, evaluate
+from glucostat.model import N_INPUTS, N_OUTPUTS, N_STATES, F, P, S, evaluate
 
 
 @pytest.fixture(scope="module")

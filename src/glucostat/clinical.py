@@ -225,24 +225,31 @@ class ClampResult:
         r = self.results
         t = r.time_min
         fig, ax = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
-        ax[0].plot(t, r.get("Plasma glucose [mg/dL]"), label="plasma glucose")
         ax[0].plot(self.samples.index, self.samples["Plasma glucose [mg/dL]"], "o", ms=3, label="5-min samples")
-        ax[0].axhline(self.target_mg_dl, color="k", ls=":", label="target")
-        ax[0].set_ylabel("Plasma glucose [mg/dL]")
-        ax[0].legend(fontsize="small")
+        _glucose_and_flux_panels(ax, r, self.samples, self.target_mg_dl, "disposal Rd")
         ax[0].set_title(f"Hyperinsulinaemic-euglycaemic clamp, {self.patient}, "
                         f"{'/'.join(f'{x:g}' for x in self.insulin_mu_per_m2_min)} mU/m2/min")
-        ax[1].step(self.samples.index, self.samples["Glucose infusion rate [mg/kg/min]"], where="post",
-                   color="tab:orange", label="dextrose 20 %")
-        ax[1].plot(t, r.get("Liver glucose production [mg/kg/min]"), color="tab:brown", label="liver production")
-        ax[1].plot(t, _disposal(r), color="tab:red", label="disposal Rd")
-        ax[1].set_ylabel("Glucose flux [mg/kg/min]")
-        ax[1].legend(fontsize="small")
         ax[2].plot(t, r.get("Plasma insulin [pmol/L]") / PMOL_PER_L_PER_UU_PER_ML, color="tab:green")
         ax[2].set_ylabel("Plasma insulin [uU/mL]")
         ax[2].set_xlabel("Time [min]")
         fig.tight_layout()
         return _finish(fig, path)
+
+
+def _glucose_and_flux_panels(ax, r, samples, target, rd_label):
+    """The two upper panels of a clamp figure: plasma glucose with its target; dextrose (the 5-min
+    rates), liver glucose production and glucose disposal."""
+    t = r.time_min
+    ax[0].plot(t, r.get("Plasma glucose [mg/dL]"), label="plasma glucose")
+    ax[0].axhline(target, color="k", ls=":", label="target")
+    ax[0].set_ylabel("Plasma glucose [mg/dL]")
+    ax[0].legend(fontsize="small")
+    ax[1].step(samples.index, samples["Glucose infusion rate [mg/kg/min]"], where="post", color="tab:orange",
+               label="dextrose 20 %")
+    ax[1].plot(t, r.get("Liver glucose production [mg/kg/min]"), color="tab:brown", label="liver production")
+    ax[1].plot(t, _disposal(r), color="tab:red", label=rd_label)
+    ax[1].set_ylabel("Glucose flux [mg/kg/min]")
+    ax[1].legend(fontsize="small")
 
 
 def _insulin_schedule(rates, step_min, bsa, bw):
@@ -593,17 +600,8 @@ class GlucoseEffectivenessResult:
         r = self.results
         t = r.time_min
         fig, ax = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
-        ax[0].plot(t, r.get("Plasma glucose [mg/dL]"), label="plasma glucose")
-        ax[0].axhline(self.target_mg_dl, color="k", ls=":", label="target")
-        ax[0].set_ylabel("Plasma glucose [mg/dL]")
-        ax[0].legend(fontsize="small")
+        _glucose_and_flux_panels(ax, r, self.samples, self.target_mg_dl, "uptake Rd")
         ax[0].set_title(f"Hyperglycaemic pancreatic clamp (glucose effectiveness), {self.patient}")
-        ax[1].step(self.samples.index, self.samples["Glucose infusion rate [mg/kg/min]"], where="post",
-                   color="tab:orange", label="dextrose 20 %")
-        ax[1].plot(t, r.get("Liver glucose production [mg/kg/min]"), color="tab:brown", label="liver production")
-        ax[1].plot(t, _disposal(r), color="tab:red", label="uptake Rd")
-        ax[1].set_ylabel("Glucose flux [mg/kg/min]")
-        ax[1].legend(fontsize="small")
         ax[2].plot(t, r.get("Plasma insulin [pmol/L]"), color="tab:green", label="insulin [pmol/L]")
         ax[2].plot(t, r.get("Plasma glucagon [pg/mL]"), color="tab:purple", label="glucagon [pg/mL]")
         ax[2].set_ylabel("Hormones (held at basal)")

@@ -308,6 +308,39 @@ def _run_in(pat, p, target, run_in_min, gb):
     return end(hi)[0], hi
 
 
+def _feedback_run(y, p, schedule, total, rate):
+    """Integrate a glucose clamp from state y over [0, total] min: every control interval (5 min) plasma
+    glucose is measured and ``rate(t, glucose)`` sets the dextrose [mg/kg/min] until the next one,
+    on top of the compiled ``schedule``. Returns 1-min times, control times, states and outputs (NaN after
+    a solver stop), measured glucose, dextrose rates (the last one the rate in force at the end), status
+    code and stop time."""
+    dt_ctrl = _c("control_interval")
+    n_ctrl = int(round(total / dt_ctrl))
+    out_t = np.arange(0.0, total + 1e-9, 1.0)
+    states = np.full((out_t.size, N_STATES), np.nan)
+    outputs = np.full((out_t.size, N_OUTPUTS), np.nan)
+    ctrl_t = np.arange(n_ctrl + 1) * dt_ctrl
+    g_meas = np.full(n_ctrl + 1, np.nan)
+    gir = np.full(n_ctrl + 1, np.nan)
+    extra = np.zeros(N_INPUTS)
+    code, t_stop = STATUS_OK, 0.0
+    for k in range(n_ctrl + 1):
+        t0 = ctrl_t[k]
+        g_meas[k] = y[S.plasma_glucose] / p[P.VG]
+        if k == n_ctrl:
+            gir[k] = gir[k - 1]  # the rate in force at the end
+            break
+        gir[k] = rate(t0, g_meas[k])
+        extra[U.iv_glucose] = gir[k]
+        t1 = ctrl_t[k + 1]
+        sel = (out_t >= t0) & ((out_t <= t1) if k == n_ctrl - 1 else (out_t < t1))
+        y, ys, outs, code, t_stop = advance(y, p, schedule, t0, t1, extra, out_t[sel])
+        states[sel], outputs[sel] = ys, outs
+        if code != STATUS_OK:
+            break
+    return out_t, ctrl_t, states, outputs, g_meas, gir, code, t_stop
+
+
 class _DeFronzoController:
     """The negative-feedback dextrose algorithm of DeFronzo, Tobin & Andres 1979 (appendix), as
     implemented in an open simulation of the Sorensen 1985 model (SORENSEN_1985), every 5 min:
@@ -349,9 +382,8 @@ class _HyperglycaemicController(_DeFronzoController):
     1979's hyperglycaemic clamp raises glucose with a priming infusion); the feedback recursion then starts
     from the initial rate, as after a euglycaemic clamp's glucose has reached its target."""
 
-    def __init__(self, target, interval):
+    def __init__(self, target):
         super().__init__(target)
-        self.interval = interval
         self.prime_rate = None
 
     def step(self, t, g):
@@ -434,31 +466,9 @@ def clamp(patient: Patient | str = "healthy", insulin_mu_per_m2_min: float | Seq
     y_start, run_in_rate = _run_in(pat, p, target, run_in_min, gb)
     schedule = _insulin_schedule(rates, step, bsa, bw)
     total = len(rates) * step
-    n_ctrl = int(round(total / dt_ctrl))
-    out_t = np.arange(0.0, total + 1e-9, 1.0)
-    states = np.full((out_t.size, N_STATES), np.nan)
-    outputs = np.full((out_t.size, N_OUTPUTS), np.nan)
     ctrl = _DeFronzoController(target)
-    y = y_start
-    ctrl_t = np.arange(n_ctrl + 1) * dt_ctrl
-    g_meas = np.full(n_ctrl + 1, np.nan)
-    gir = np.full(n_ctrl + 1, np.nan)
-    extra = np.zeros(N_INPUTS)
-    code, t_stop = STATUS_OK, 0.0
-    for k in range(n_ctrl + 1):
-        t0 = ctrl_t[k]
-        g_meas[k] = y[S.plasma_glucose] / p[P.VG]
-        if k == n_ctrl:
-            gir[k] = gir[k - 1]  # the rate in force at the end
-            break
-        gir[k] = ctrl.step(t0, g_meas[k])
-        extra[U.iv_glucose] = gir[k]
-        t1 = ctrl_t[k + 1]
-        sel = (out_t >= t0) & ((out_t <= t1) if k == n_ctrl - 1 else (out_t < t1))
-        y, ys, outs, code, t_stop = advance(y, p, schedule, t0, t1, extra, out_t[sel])
-        states[sel], outputs[sel] = ys, outs
-        if code != STATUS_OK:
-            break
+    out_t, ctrl_t, states, outputs, g_meas, gir, code, t_stop = _feedback_run(
+        y_start, p, schedule, total, ctrl.step)
 
     settings = {"insulin_mu_per_m2_min": rates, "target_mg_dl": target, "step_duration_min": step,
                 "height_cm": height, "body_surface_area_m2": bsa, "run_in_min": float(run_in_min),
@@ -653,33 +663,10 @@ def glucose_effectiveness_clamp(patient: Patient | str = "healthy", target_mg_dl
     p = pat.parameter_vector().copy()
     p[P.pancreatic_clamp] = 1.0
     total = base + step
-    n_ctrl = int(round(total / dt_ctrl))
-    n_base = int(round(base / dt_ctrl))
-    out_t = np.arange(0.0, total + 1e-9, 1.0)
-    states = np.full((out_t.size, N_STATES), np.nan)
-    outputs = np.full((out_t.size, N_OUTPUTS), np.nan)
-    ctrl = _HyperglycaemicController(target, dt_ctrl)
-    y = np.array(pat.initial_state, dtype=float)
-    ctrl_t = np.arange(n_ctrl + 1) * dt_ctrl
-    g_meas = np.full(n_ctrl + 1, np.nan)
-    gir = np.zeros(n_ctrl + 1)
-    schedule = _compiled([0.0, total], np.zeros((1, N_INPUTS)))
-    extra = np.zeros(N_INPUTS)
-    code, t_stop = STATUS_OK, 0.0
-    for k in range(n_ctrl + 1):
-        t0 = ctrl_t[k]
-        g_meas[k] = y[S.plasma_glucose] / p[P.VG]
-        if k == n_ctrl:
-            gir[k] = gir[k - 1]
-            break
-        if k >= n_base:
-            gir[k] = ctrl.step(t0 - base, g_meas[k])
-        extra[U.iv_glucose] = gir[k]
-        sel = (out_t >= t0) & ((out_t <= ctrl_t[k + 1]) if k == n_ctrl - 1 else (out_t < ctrl_t[k + 1]))
-        y, ys, outs, code, t_stop = advance(y, p, schedule, t0, ctrl_t[k + 1], extra, out_t[sel])
-        states[sel], outputs[sel] = ys, outs
-        if code != STATUS_OK:
-            break
+    ctrl = _HyperglycaemicController(target)
+    out_t, ctrl_t, states, outputs, g_meas, gir, code, t_stop = _feedback_run(
+        np.array(pat.initial_state, dtype=float), p, _compiled([0.0, total], np.zeros((1, N_INPUTS))), total,
+        lambda t0, g: ctrl.step(t0 - base, g) if t0 >= base - 1e-9 else 0.0)
     settings = {"target_mg_dl": target, "basal_min": base, "step_duration_min": step,
                 "parameters": {k: [v.value, v.unit, v.source] for k, v in e.items()}}
     res = _results(pat, out_t, states, outputs, code, t_stop,

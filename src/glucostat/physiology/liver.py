@@ -31,7 +31,6 @@ def endogenous_glucose_production(gp, i_d, i_po, kp1, kp2, kp3, kp4, clip_at_zer
     return egp
 
 
-
 @njit(cache=True, forceinline=True, error_model="numpy")
 def hyperglycaemic_suppression(gp, gpb, k):
     """Suppression of glucose output by glucose above basal at fixed insulin [mg/kg/min] (glucostat design).
@@ -47,6 +46,7 @@ def hyperglycaemic_suppression(gp, gpb, k):
     """
     excess = gp - gpb
     return k * excess if excess > 0.0 else 0.0
+
 
 @njit(cache=True, forceinline=True, error_model="numpy")
 def dawn_insulin_sensitivity(t_min, resistance, peak_min):

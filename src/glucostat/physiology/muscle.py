@@ -75,7 +75,6 @@ def fasting_insulin_resistance(fasting, resistance):
     return 1.0 - resistance * fasting
 
 
-
 @njit(cache=True, forceinline=True, error_model="numpy")
 def glucose_stimulated_uptake(gp, gpb, k):
     """Glucose uptake stimulated by glucose above basal at fixed insulin [mg/kg/min] (glucostat design).

@@ -148,15 +148,15 @@ def test_advance_in_control_intervals_equals_one_integration():
 
 # --------------------------------------------------------------------------------------------- clamp
 def test_clamp_holds_glucose_at_target(clamps):
-    """The DeFronzo feedback holds glucose within 8 % of target after the first 10 min (its 5-min
-    recursion lags while the dextrose need climbs to 7 mg/kg/min: an undershoot of ~ 7 % at 30-40 min)
+    """The DeFronzo feedback holds glucose within 10 % of target after the first 10 min (its 5-min
+    recursion lags while the dextrose need climbs to 8 mg/kg/min: an undershoot of ~ 9 % at 35-40 min)
     and with a CV below 5 % in the last 30 min (the usual quality criterion; e.g. a median end-of-clamp
     CV of 4.1 %, range 1.4-12 %, in Matthews, Edge & Dunger 1990, 26 overnight clamps)."""
     h = clamps["healthy"]
     assert h.target_mg_dl == pytest.approx(gs.Patient.from_preset("healthy").basal_glucose_mg_dl)
     g = h.samples["Plasma glucose [mg/dL]"]
     dev = (g[g.index >= 10] - h.target_mg_dl).abs() / h.target_mg_dl
-    assert dev.max() < 0.08
+    assert dev.max() < 0.10
     ix = h.indices
     assert ix["Glucose CV [%]"] < 5.0 and abs(ix["Glucose deviation from target [%]"]) < 5.0
     assert ix["Steady state reached [1]"] == 1.0
@@ -214,14 +214,14 @@ def test_clamp_against_published_values(clamps):
     rise at 40 mU/m2/min.
 
     The recalibrated sets (docs/validation.md, 'Recalibration of insulin kinetics and action'): healthy
-    M 6.9, insulin 89 uU/mL (rise 81), EGP suppression 90 %; type 2 M 2.2 at 100 mg/dL, 4.0 isoglycaemic,
+    M 8.2 (6.9 before session 18's maximal insulin action), insulin 89 uU/mL (rise 81), EGP suppression 90 %; type 2 M 2.2 at 100 mg/dL, 4.0 isoglycaemic,
     EGP suppression 52 %. The published DM2007 normal subject, kept as it was printed, clears infused
     insulin about twice as fast (rise ≈ 40 uU/mL).
     """
     h, d = clamps["healthy"].indices, clamps["t2d"].indices
     assert d["M-value [mg/kg/min]"] < h["M-value [mg/kg/min]"]
     assert d["EGP suppression [%]"] < h["EGP suppression [%]"]
-    assert 6.0 < h["M-value [mg/kg/min]"] < 10.0  # 8.3 ± 0.6 (SEM, n = 57)
+    assert 7.1 < h["M-value [mg/kg/min]"] < 9.5  # 8.3 ± 0.6 (SEM, n = 57): mean ± 2 SEM
     insulin_rise = h["Steady-state insulin [uU/mL]"] - gs.Patient.from_preset("healthy").basal_insulin_pmol_l / 6
     assert 65.0 < insulin_rise < 95.0  # ≈ 78 from 511 ± 74 mL/m2/min
     assert h["EGP suppression [%]"] > 70.0
@@ -237,6 +237,22 @@ def test_clamp_against_published_values(clamps):
     dm = clinical.clamp("dalla-man-2007-normal").indices
     rise_dm = dm["Steady-state insulin [uU/mL]"] - 25.49 / 6
     assert 1.7 < 78.0 / rise_dm < 2.3
+
+
+def test_insulin_dose_response_of_glucose_disposal():
+    """Rizza, Mandarino & Gerich 1981 (Am J Physiol 240:E630), sequential 2-h insulin steps in 15 healthy
+    subjects: glucose utilisation maximal (10-11 mg/kg/min) at 200-700 uU/mL of plasma insulin and
+    half-maximal at 55 ± 7 uU/mL. Model (healthy): Rd 10.0 and 10.2 at ~ 500 and 1,240 uU/mL; the
+    half-maximal rise of Rd between the two clamps that bracket it (~ 49 and 89 uU/mL)."""
+    steps = [clinical.clamp("healthy", rate).indices for rate in (10, 20, 40, 240, 600)]
+    ins = np.array([s["Steady-state insulin [uU/mL]"] for s in steps])
+    rd = np.array([s["Glucose disposal Rd [mg/kg/min]"] for s in steps])
+    assert np.all(np.diff(rd) > 0)
+    assert 200.0 < ins[3] < 700.0 and 9.5 < rd[3] <= rd[4] < 11.5
+    assert rd[4] - rd[3] < 0.05 * rd[4]  # a plateau
+    half = steps[0]["Basal glucose disposal Rd [mg/kg/min]"] + 0.5 * (rd[4] - steps[0]["Basal glucose disposal Rd [mg/kg/min]"])
+    ec50 = float(np.interp(half, rd, ins))
+    assert 41.0 < ec50 < 69.0  # 55 ± 7 (SEM, n = 15): mean ± 2 SEM
 
 
 def test_clamp_two_steps():
@@ -349,14 +365,20 @@ def test_ivgtt_against_published_values(ivgtts):
     assert d["Fit identifiable [1]"] == 1.0 and d["Fit residual RMS [%]"] < 2
     assert d["SI [10^-4/min per uU/mL]"] < 0.9 * h["SI [10^-4/min per uU/mL]"]
     # the model, as calibrated (tolerances: ±15 % of the values printed in docs/validation.md)
-    assert h["Kg [%/min]"] == pytest.approx(1.80, rel=0.15)  # 1.43 before the glucose effectiveness above basal
+    # 1.43 before the glucose effectiveness above basal (session 17), 1.80 before the maximal insulin action (18)
+    assert h["Kg [%/min]"] == pytest.approx(1.99, rel=0.15)
     assert d["Kg [%/min]"] == pytest.approx(0.76, rel=0.15)
     assert h["AIRg [uU/mL x min]"] == pytest.approx(750, rel=0.15)
     assert 0.05 < d["AIRg [uU/mL x min]"] / h["AIRg [uU/mL x min]"] < 0.25  # published ratio ≈ 0.1
     assert 2.6 < h["SI [10^-4/min per uU/mL]"] < 10.3  # published 7.0 ± 3.3 (SD); 2.62 ± 2.21
     assert h["SI [10^-4/min per uU/mL]"] == pytest.approx(2.8, rel=0.15)
-    assert h["SG [1/min]"] == pytest.approx(0.0096, rel=0.2)  # published 0.036 ± 0.021 (SD)
-    assert 40.0 < h["Minimum glucose [mg/dL]"] < 60.0  # post-insulin dip
+    # published 0.036 ± 0.021 (SD); a known gap (docs/validation.md, 'IVGTT'): 0.0096 before session 17's glucose
+    # effectiveness and 0.0081 before session 18's maximal insulin action, each of which the one-compartment fit
+    # reads as insulin action
+    assert h["SG [1/min]"] == pytest.approx(0.0072, rel=0.2)
+    # post-insulin dip: nadir 50 ± 3 mg/dL (SEM, n = 13, so SD ~ 11) at 60 min in lean young adults
+    # (J Clin Endocrinol Metab 2006;91:2272); model 45 mg/dL at 59 min
+    assert 39.0 < h["Minimum glucose [mg/dL]"] < 61.0
 
 
 def test_ivgtt_standard_test_and_bad_input():

@@ -238,7 +238,7 @@ def test_cirrhosis_glucose_intolerance_with_hyperinsulinaemia():
     """Non-diabetic-by-history cirrhosis: impaired glucose tolerance in 46-80 % (J Evid Based Med Healthc
     2017;4:3724; Nishida et al. 2017) with normal fasting glucose, fasting insulin 2-6 x control and
     OGTT insulin 2-3 x (Kruszynska et al. 1991, Hepatology 14:103); clamp M-value about half of normal
-    (4.1 +- 0.1 vs 8.1 +- 0.5 mg/kg/min). Model: 92 / 149 mg/dL, insulin x3.5 fasting, M 3.5 vs 6.9."""
+    (4.1 +- 0.1 vs 8.1 +- 0.5 mg/kg/min). Model: 92 / 144 mg/dL, insulin x3.5 fasting, M 4.2 vs 8.2 (92 / 149, M 3.5 vs 6.9 before session 18)."""
     h, c = gs.ogtt("healthy"), gs.ogtt("cirrhosis")
     assert c.glucose_mg_dl[0] < 100 and 140 <= c.glucose_mg_dl[-1] < 200
     assert c.classification == "impaired_glucose_tolerance"

@@ -149,17 +149,28 @@ def glucose_effectiveness(patient, target, basal, duration, body_weight, out_dir
               help="Start of the insulin infusion [min] (10-60).")
 @click.option("--duration", "duration", type=float, default=180.0, show_default=True,
               help="Test duration [min] (60-300).")
+@click.option("--floor", "floor", default=None, metavar="MG_DL|basal",
+              help="Hold glucose up with dextrose (5-min DeFronzo feedback) once it falls to this level [mg/dL] "
+                   "(60-150, or 'basal'): the IM-FSIGT without its dip; SI and SG then come from a fit with the "
+                   "dextrose as input.")
 @click.option("--body-weight", "body_weight", type=float, default=None, help="Body weight [kg].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write ivgtt.json, ivgtt.parquet (samples) and ivgtt.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def ivgtt(patient, glucose, insulin, insulin_time, duration, body_weight, out_dir, as_json):
+def ivgtt(patient, glucose, insulin, insulin_time, duration, floor, body_weight, out_dir, as_json):
     """Frequently sampled IVGTT: Kg, AIRg, minimal-model SI and SG, disposition index."""
     from .cli import _emit_json
     from .clinical import ivgtt as run_ivgtt
 
-    res = run_ivgtt(Patient.from_preset(patient, body_weight_kg=body_weight), glucose_g_per_kg=glucose,
-                    insulin_u_per_kg=insulin, insulin_time_min=insulin_time, duration_min=duration)
+    pat = Patient.from_preset(patient, body_weight_kg=body_weight)
+    if floor is not None:
+        try:
+            floor = pat.basal_glucose_mg_dl if floor.strip().lower() == "basal" else float(floor)
+        except ValueError:
+            raise click.BadParameter(f"{floor!r}: a glucose level in mg/dL (60-150) or 'basal'",
+                                     param_hint="--floor") from None
+    res = run_ivgtt(pat, glucose_g_per_kg=glucose, insulin_u_per_kg=insulin, insulin_time_min=insulin_time,
+                    duration_min=duration, glucose_floor_mg_dl=floor)
     data = res.to_dict()
     if out_dir is not None:
         data["files"] = _write_outputs(out_dir, "ivgtt", data, res)

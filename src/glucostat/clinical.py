@@ -744,8 +744,9 @@ with package_cache():  # compiled code cached with the package's other kernels (
         return di[lo] + (di[hi] - di[lo]) * (t - ti[lo]) / (ti[hi] - ti[lo])
 
     @njit(cache=True)
-    def _mm_glucose(t_out, ti, di, sg, si, p2, g0, gb, h_max):
-        """Minimal-model glucose at sorted times t_out (see minimal_model_glucose), classical RK4."""
+    def _mm_glucose(t_out, ti, di, ri, sg, si, p2, g0, gb, h_max):
+        """Minimal-model glucose at sorted times t_out (see minimal_model_glucose), classical RK4; ri is the
+        glucose input [mg/dL/min] held constant from each knot of ti to the next (0 before the first)."""
         n_out = t_out.shape[0]
         res = np.empty(n_out)
         g = g0
@@ -762,24 +763,25 @@ with package_cache():  # compiled code cached with the package's other kernels (
                     stop = ti[k]
                 nsub = max(1, int(np.ceil((stop - t) / h_max - 1e-9)))
                 h = (stop - t) / nsub
+                ra = ri[k - 1] if k > 0 else 0.0  # ti[k-1] <= t < stop <= ti[k]
                 for m in range(nsub):
                     ta = t + m * h
                     d0 = _forcing(ta, ti, di)
                     d1 = _forcing(ta + 0.5 * h, ti, di)
                     d2 = _forcing(ta + h, ti, di)
-                    kg1 = -(sg + x) * g + sg * gb
+                    kg1 = -(sg + x) * g + sg * gb + ra
                     kx1 = -p2 * x + p2 * si * d0
                     g2 = g + 0.5 * h * kg1
                     x2 = x + 0.5 * h * kx1
-                    kg2 = -(sg + x2) * g2 + sg * gb
+                    kg2 = -(sg + x2) * g2 + sg * gb + ra
                     kx2 = -p2 * x2 + p2 * si * d1
                     g3 = g + 0.5 * h * kg2
                     x3 = x + 0.5 * h * kx2
-                    kg3 = -(sg + x3) * g3 + sg * gb
+                    kg3 = -(sg + x3) * g3 + sg * gb + ra
                     kx3 = -p2 * x3 + p2 * si * d1
                     g4 = g + h * kg3
                     x4 = x + h * kx3
-                    kg4 = -(sg + x4) * g4 + sg * gb
+                    kg4 = -(sg + x4) * g4 + sg * gb + ra
                     kx4 = -p2 * x4 + p2 * si * d2
                     g += h / 6.0 * (kg1 + 2.0 * kg2 + 2.0 * kg3 + kg4)
                     x += h / 6.0 * (kx1 + 2.0 * kx2 + 2.0 * kx3 + kx4)
@@ -790,7 +792,8 @@ with package_cache():  # compiled code cached with the package's other kernels (
         return res
 
 
-def minimal_model_glucose(t_out, insulin_t, insulin_uu_ml, sg, si, p2, g0, gb, ib, h_max_min: float = 0.1):
+def minimal_model_glucose(t_out, insulin_t, insulin_uu_ml, sg, si, p2, g0, gb, ib, h_max_min: float = 0.1,
+                          glucose_input_mg_dl_min=None):
     """Plasma glucose [mg/dL] at ``t_out`` from the Bergman minimal model.
 
     Bergman, Ider, Bowden & Cobelli 1979 (Am J Physiol 236:E667; written with p1 = SG and
@@ -805,14 +808,22 @@ def minimal_model_glucose(t_out, insulin_t, insulin_uu_ml, sg, si, p2, g0, gb, i
     glucose in mg/dL. Integrated by classical Runge-Kutta (compiled) with steps of at most
     ``h_max_min`` that land on every insulin sample, where the forcing has its kinks (the tests
     check it against ``scipy.integrate.solve_ivp``).
+
+    ``glucose_input_mg_dl_min`` (optional, one value per insulin knot) adds an exogenous glucose
+    input Ra(t)/V [mg/dL/min] to dG/dt, held constant from each knot to the next: a dextrose infusion
+    during the test (see :func:`fit_minimal_model`).
     """
     t_out = np.asarray(t_out, dtype=float)
     order = np.argsort(t_out, kind="stable")
     ti = np.asarray(insulin_t, dtype=float)
     di = np.asarray(insulin_uu_ml, dtype=float) - float(ib)
+    ri = (np.zeros(ti.shape) if glucose_input_mg_dl_min is None
+          else np.asarray(glucose_input_mg_dl_min, dtype=float))
+    if ri.shape != ti.shape:
+        raise InvalidInputError("glucose_input_mg_dl_min", f"shape {ri.shape}", f"one value per insulin knot {ti.shape}")
     res = np.empty(t_out.shape)
-    res[order] = _mm_glucose(np.ascontiguousarray(t_out[order]), ti, di, float(sg), float(si), float(p2), float(g0),
-                             float(gb), float(h_max_min))
+    res[order] = _mm_glucose(np.ascontiguousarray(t_out[order]), ti, di, ri, float(sg), float(si), float(p2),
+                             float(g0), float(gb), float(h_max_min))
     return res
 
 
@@ -865,7 +876,8 @@ class MinimalModelFit:
 
 
 def fit_minimal_model(t_min, glucose_mg_dl, insulin_uu_ml, gb_mg_dl: float | None = None,
-                      ib_uu_ml: float | None = None, fit_start_min: float = 10.0) -> MinimalModelFit:
+                      ib_uu_ml: float | None = None, fit_start_min: float = 10.0, dextrose_t_min=None,
+                      dextrose_mg_kg_min=None, glucose_dose_mg_kg: float | None = None) -> MinimalModelFit:
     """Estimate SI, SG, p2 and G0 by fitting the Bergman minimal model to IVGTT data, as MINMOD does.
 
     Parameters
@@ -876,6 +888,12 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uu_ml, gb_mg_dl: float | Non
         Basal glucose and insulin; default: the mean of the samples at t <= 0.
     fit_start_min
         Glucose samples from this time on are fitted (the first minutes reflect mixing).
+    dextrose_t_min, dextrose_mg_kg_min, glucose_dose_mg_kg
+        Optional dextrose infused during the test [min, mg/kg/min], each rate held until the next time,
+        with the injected glucose dose [mg/kg]: the model then has the input Ra(t)/V in dG/dt, with the
+        glucose space V = dose/(G0 - Gb) [dL/kg] of the minimal model's own G0 (so G0 > Gb is required).
+        This analyses an IVGTT whose glucose is held up by dextrose (the 'IM-FSIGT-CLAMP' of J Clin
+        Endocrinol Metab 2006;91:2272); without dextrose the fit is the classical one.
 
     Method: the model of :func:`minimal_model_glucose` with the measured insulin as forcing (linear
     interpolation; Pacini & Bergman 1986, Comput Methods Programs Biomed 23:113, MINMOD), Gb and Ib
@@ -911,10 +929,28 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uu_ml, gb_mg_dl: float | Non
     tf, gf = t[sel], g[sel]
     ins_t = np.concatenate(([0.0], t[t > 0])) if not np.any(t == 0) else t[t >= 0]
     ins_v = np.concatenate(([ib], ins[t > 0])) if not np.any(t == 0) else ins[t >= 0]
+    dex = None
+    if dextrose_t_min is not None or dextrose_mg_kg_min is not None:
+        dt_ = np.asarray(dextrose_t_min, dtype=float)
+        dr = np.asarray(dextrose_mg_kg_min, dtype=float)
+        if dt_.ndim != 1 or dt_.shape != dr.shape or dt_.size == 0 or not np.all(np.isfinite(dt_)) \
+                or not np.all(np.isfinite(dr)) or np.any(np.diff(dt_) <= 0) or np.any(dr < 0):
+            raise InvalidInputError("dextrose_t_min, dextrose_mg_kg_min", f"shapes {dt_.shape}, {dr.shape}",
+                                    "two 1-D sequences of the same length: increasing times and rates >= 0")
+        dose = _number("glucose_dose_mg_kg", glucose_dose_mg_kg, 0.0, 1000.0, "the injected glucose dose "
+                       "> 0 mg/kg (it sets the glucose space V = dose/(G0 - Gb))", lo_open=True)
+        knots = np.union1d(ins_t, dt_[dt_ >= 0])
+        ins_v = np.interp(knots, ins_t, ins_v)  # exact: the forcing is linear between its own knots
+        ins_t = knots
+        idx = np.searchsorted(dt_, knots, side="right") - 1
+        dex = (np.where(idx >= 0, dr[np.clip(idx, 0, None)], 0.0), dose)
+
+    def curve(t_eval, sg, si, p2, g0):
+        ri = None if dex is None else dex[0] * (g0 - gb) / dex[1]  # Ra/V, V = dose/(G0 - Gb)
+        return minimal_model_glucose(t_eval, ins_t, ins_v, sg, si, p2, g0, gb, ib, glucose_input_mg_dl_min=ri)
 
     def model(theta):
-        sg, si, p2, g0 = np.exp(theta)
-        return minimal_model_glucose(tf, ins_t, ins_v, sg, si, p2, g0, gb, ib)
+        return curve(tf, *np.exp(theta))
 
     def resid(theta):
         r = (model(theta) - gf) / gf
@@ -926,7 +962,7 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uu_ml, gb_mg_dl: float | Non
     g0_guess = min(max(math.exp(icpt), gb * 1.05, gf[0]), 2000.0)
     # bounds [1/min, 1/min per uU/mL, 1/min, mg/dL]; p2 >= 0.001/min: a remote-insulin time constant of at
     # most 1000 min, far beyond a 3-h test (an estimate on a bound is flagged as not identifiable)
-    lo = np.log([1e-4, 1e-7, 1e-3, max(gb * 0.5, 1.0)])
+    lo = np.log([1e-4, 1e-7, 1e-3, max(gb * (0.5 if dex is None else 1.01), 1.0)])
     hi = np.log([1.0, 1e-1, 2.0, 3000.0])
     best = None
     for p2_0 in (0.01, 0.03, 0.1):
@@ -949,7 +985,7 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uu_ml, gb_mg_dl: float | Non
     except np.linalg.LinAlgError:
         cv = {k: float("inf") for k in names}
     fit_t = np.linspace(0.0, float(t.max()), int(t.max()) + 1)
-    fit_g = minimal_model_glucose(fit_t, ins_t, ins_v, sg, si, p2, g0, gb, ib)
+    fit_g = curve(fit_t, sg, si, p2, g0)
     gm = model(best.x)
     return MinimalModelFit(
         si_per_min_per_uu_ml=float(si), sg_per_min=float(sg), p2_per_min=float(p2), g0_mg_dl=float(g0),
@@ -982,7 +1018,9 @@ class IVGTTResult:
         return {
             "patient": self.patient,
             "protocol": ("insulin-modified frequently sampled IVGTT" if self.insulin_u_per_kg > 0
-                         else "frequently sampled IVGTT (standard)"),
+                         else "frequently sampled IVGTT (standard)")
+            + (f", glucose held at >= {self.indices['Glucose floor [mg/dL]']:g} mg/dL by dextrose"
+               if "Glucose floor [mg/dL]" in self.indices else ""),
             "Glucose dose [g/kg]": self.glucose_g_per_kg,
             "Insulin dose [U/kg]": self.insulin_u_per_kg,
             "indices": dict(self.indices),
@@ -1009,13 +1047,18 @@ class IVGTTResult:
                    color="0.7")
         ax[1].plot(s.index, s["Plasma insulin [uU/mL]"], "o", ms=4, color="tab:green")
         ax[1].set_ylabel("Plasma insulin [uU/mL]")
+        if "Dextrose infusion [mg/kg/min]" in s:
+            ax0 = ax[0].twinx()
+            ax0.step(s.index, s["Dextrose infusion [mg/kg/min]"], where="post", color="tab:orange")
+            ax0.set_ylabel("Dextrose [mg/kg/min]", color="tab:orange")
         ax[1].set_xlabel("Time [min]")
         fig.tight_layout()
         return _finish(fig, path)
 
 
 def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, insulin_u_per_kg: float = 0.03,
-          insulin_time_min: float = 20.0, duration_min: float = 180.0) -> IVGTTResult:
+          insulin_time_min: float = 20.0, duration_min: float = 180.0,
+          glucose_floor_mg_dl: float | None = None) -> IVGTTResult:
     """Simulate a frequently sampled IVGTT from the fasting state and analyse it as a clinic would.
 
     Glucose ``glucose_g_per_kg`` [g/kg] (standard 0.3) is injected over the first minute; the
@@ -1028,6 +1071,12 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
     AIRg [uU/mL x min], the incremental insulin area above basal 0-10 min (trapezoidal); SI and SG from
     :func:`fit_minimal_model` on the samples from 10 min with the sampled insulin as forcing; the
     disposition index DI = AIRg x SI (SI in 10^-4/min per uU/mL, so DI is in units of 10^-4).
+
+    ``glucose_floor_mg_dl`` (optional; e.g. the basal glucose) holds glucose up with 20 % dextrose once it
+    has fallen to the floor, by the clamp's 5-min DeFronzo feedback (:func:`clamp`): the 'IM-FSIGT-CLAMP'
+    of J Clin Endocrinol Metab 2006;91:2272, which keeps the insulin-induced dip, and the counter-regulation
+    it sets off, out of the test. The dextrose is then an input of the minimal-model fit, and the indices
+    add the floor and the mean dextrose rate from 30 min to the end.
     """
     pat = resolve(patient)
     dose = _number("glucose_g_per_kg", glucose_g_per_kg, 0.0, 0.6, "a glucose dose > 0 and <= 0.6 g/kg",
@@ -1036,6 +1085,10 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
                        "an insulin dose from 0 (standard test) to 0.1 U/kg")
     ins_t = _number("insulin_time_min", insulin_time_min, 10.0, 60.0, "a time from 10 to 60 min")
     dur = _number("duration_min", duration_min, 60.0, 300.0, "a test duration from 60 to 300 min")
+    floor = None if glucose_floor_mg_dl is None else _number(
+        "glucose_floor_mg_dl", glucose_floor_mg_dl, 60.0, 150.0, "a glucose floor from 60 to 150 mg/dL (or None)")
+    if floor is not None and dur % _c("control_interval") > 1e-9:
+        raise InvalidInputError("duration_min", duration_min, "a multiple of 5 min with a glucose floor")
     g_dur = _f("glucose_duration")
     i_dur = _f("insulin_duration")
     t_start = -10.0  # the basal state from -10 min, so the -1 min sample is a simulated basal sample
@@ -1053,12 +1106,23 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
     comp = _compiled(bps, np.array(u_rows))
     p = pat.parameter_vector()
     out_t = np.arange(t_start, dur + 1e-9, 1.0)
-    ts = np.array([x for x in FSIGT_SAMPLE_TIMES_MIN if x <= dur])
+    ts = np.array([x for x in FSIGT_SAMPLE_TIMES_MIN if x <= dur])  # whole minutes
     t_all = np.union1d(out_t, ts)
-    _, ys, outs, code, t_stop = advance(np.array(pat.initial_state, dtype=float), p, comp, t_start, dur, None, t_all)
+    y0 = np.array(pat.initial_state, dtype=float)
+    ctrl_t = gir = None
+    if floor is None:
+        _, ys, outs, code, t_stop = advance(y0, p, comp, t_start, dur, None, t_all)
+    else:  # basal from -10 min, then the 5-min dextrose feedback from the injection on
+        pre = out_t[out_t < 0.0]
+        y, ys0, outs0, code, t_stop = advance(y0, p, comp, t_start, 0.0, None, pre)
+        ctrl = _DeFronzoController(floor)
+        _, ctrl_t, ys1, outs1, _, gir, code1, t_stop1 = _feedback_run(y, p, comp, dur, ctrl.step)
+        ys, outs = np.vstack([ys0, ys1]), np.vstack([outs0, outs1])
+        code, t_stop = (code1, t_stop1) if code == STATUS_OK else (code, t_stop)
+        t_all = out_t
     keep = np.isin(t_all, out_t)
     settings = {"glucose_g_per_kg": dose, "insulin_u_per_kg": ins_dose, "insulin_time_min": ins_t,
-                "duration_min": dur,
+                "duration_min": dur, "glucose_floor_mg_dl": floor,
                 "parameters": {k: [v.value, v.unit, v.source] for k, v in FSIGT_PARAMETERS.items()}}
     res = _results(pat, out_t, ys[keep], outs[keep], code, t_stop, _provenance(pat, "frequently sampled IVGTT",
                                                                                  settings))
@@ -1073,6 +1137,13 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
     ins_uu = ins_pm / PMOL_PER_L_PER_UU_PER_ML
     samples = pd.DataFrame({"Plasma glucose [mg/dL]": g, "Plasma insulin [pmol/L]": ins_pm,
                             "Plasma insulin [uU/mL]": ins_uu}, index=pd.Index(ts, name="Time [min]"))
+    dextrose = {}
+    if floor is not None:  # the rate in force at each sample (set at the last 5-min measurement)
+        k = np.clip(np.searchsorted(ctrl_t, ts, side="right") - 1, 0, None)
+        samples["Dextrose infusion [mg/kg/min]"] = np.where(ts >= 0, gir[k], 0.0)
+        late = (ctrl_t >= 30.0) & (ctrl_t < dur)
+        dextrose = {"Glucose floor [mg/dL]": floor,
+                    "Mean dextrose from 30 min [mg/kg/min]": float(np.mean(gir[late]))}
     gb, ib = float(g[0]), float(ins_uu[0])
     k0, k1 = _f("kg_window")
     w = (ts >= k0) & (ts <= k1)
@@ -1082,7 +1153,9 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
     t_air = np.concatenate(([a0], ts[wa]))
     i_air = np.concatenate(([0.0], ins_uu[wa] - ib))
     air = float(np.trapezoid(i_air, t_air))
-    fit = fit_minimal_model(ts, g, ins_uu, gb, ib, fit_start_min=_f("fit_start"))
+    fit = fit_minimal_model(ts, g, ins_uu, gb, ib, fit_start_min=_f("fit_start"),
+                            **({} if floor is None else {"dextrose_t_min": ctrl_t[:-1], "dextrose_mg_kg_min": gir[:-1],
+                                                        "glucose_dose_mg_kg": dose * 1000.0}))
     mm = fit.indices()
     indices = {
         "Basal glucose [mg/dL]": gb,
@@ -1092,6 +1165,7 @@ def ivgtt(patient: Patient | str = "healthy", glucose_g_per_kg: float = 0.3, ins
         **mm,
         "Disposition index DI [1]": air * mm["SI [10^-4/min per uU/mL]"],
         "Minimum glucose [mg/dL]": float(np.min(outs[:, F.glucose])),
+        **dextrose,
     }
     return IVGTTResult(patient=res.patients[0], glucose_g_per_kg=dose, insulin_u_per_kg=ins_dose, samples=samples,
                        indices=indices, fit=fit, results=res)
